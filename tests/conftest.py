@@ -1,0 +1,25 @@
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fresh_env(monkeypatch):
+    """Clear the environment probes' per-process caches before and after a test."""
+    from trtfaq import env
+
+    probes = (env.gpus, env.cuda_runtime, env.tensorrt, env.onnxruntime)
+    for p in probes:
+        p.cache_clear()
+    yield env
+    for p in probes:
+        p.cache_clear()
+
+
+def one_line(exc_info) -> str:
+    """The message of a raised book error, asserting it is one line."""
+    msg = str(exc_info.value)
+    assert msg and "\n" not in msg, f"not a one-line error: {msg!r}"
+    return msg

@@ -1,0 +1,37 @@
+"""The site builds with warnings as errors, and each chapter page has its Colab and download links."""
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+from bookfiles import ROOT, toc_files, toc_notebooks
+
+from trtfaq.colab import repository_url
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    jb = pathlib.Path(sys.executable).parent / "jupyter-book"  # the one installed beside this Python
+    res = subprocess.run([jb, "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, f"site build failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
+    return out / "_build" / "html"
+
+
+def test_every_toc_entry_has_a_page(site):
+    for entry in toc_files():
+        assert (site / f"{entry}.html").exists(), f"no page for {entry}"
+    assert (site / "index.html").exists() and (site / "search.html").exists()
+    assert (site / "searchindex.js").exists()
+
+
+@pytest.mark.parametrize("nb", toc_notebooks())
+def test_chapter_has_colab_and_download_links(site, nb):
+    html = (site / f"{nb}.html").read_text()
+    repo = repository_url(ROOT / "_config.yml").removeprefix("https://github.com/")
+    colab = f"https://colab.research.google.com/github/{repo}/blob/main/{nb}.ipynb"
+    assert colab in html, f"{nb}: no Colab link {colab}"
+    assert re.search(rf'href="[^"]*_sources/{re.escape(nb)}\.ipynb"', html), f"{nb}: no .ipynb download link"
+    assert (site / "_sources" / f"{nb}.ipynb").exists()

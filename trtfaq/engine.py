@@ -1,0 +1,274 @@
+"""TensorRT engines for 10.x and 11.x: build from ONNX bytes, cache, run by tensor name (chapter 1
+onwards; chapter 7 builds its networks by hand and uses only :class:`Engine`).
+
+Only calls present in both TensorRT 10.x and 11.x are used, except the weak ``FP16`` builder flag,
+which is gated on the major version (removed in 11.0, where precision comes from the model).
+Plans are cached under a key of (model hash, TensorRT version, GPU, build config): a different key
+rebuilds, never loads. The book only loads plans it built itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BookError, CacheError, InputError
+from .requires import require_tensorrt
+
+Shape = tuple[int, ...]
+
+#: TensorRT ``DataType`` member name -> numpy dtype (bf16, fp8, int4, fp4 have no numpy type)
+NUMPY_DTYPES = {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32,
+                "INT64": np.int64, "BOOL": np.bool_, "UINT8": np.uint8}
+
+
+def numpy_dtype(trt_dtype) -> np.dtype:
+    """numpy dtype of a TensorRT ``DataType`` (or its member name); one-line error if it has none."""
+    name = getattr(trt_dtype, "name", str(trt_dtype)).split(".")[-1]
+    if name not in NUMPY_DTYPES:
+        raise InputError(f"TensorRT type {name} has no numpy equivalent: use torch or ml_dtypes buffers")
+    return np.dtype(NUMPY_DTYPES[name])
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """What the builder is told. Part of the engine-cache key."""
+
+    workspace_bytes: int | None = None   # None: TensorRT's default (the device's memory)
+    tf32: bool = True                     # TensorRT's default; False for a strict FP32 reference
+    fp16: bool = False                    # 10.x weak typing only; on 11.x convert the model instead
+    #: one dict per optimization profile: input name -> (min, opt, max) shapes
+    profiles: tuple[dict[str, tuple[Shape, Shape, Shape]], ...] = field(default_factory=tuple)
+
+    def as_key(self) -> dict:
+        d = asdict(self)
+        d["profiles"] = [{k: [list(s) for s in v] for k, v in sorted(p.items())} for p in self.profiles]
+        return d
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One I/O tensor of an engine, as plain Python (so it can be checked without TensorRT)."""
+
+    name: str
+    is_input: bool
+    dtype: np.dtype
+    shape: Shape                                   # -1 for dynamic dimensions
+    profiles: tuple[tuple[Shape, Shape, Shape], ...] = ()  # inputs: (min, opt, max) per profile
+
+
+def check_profile_shapes(profiles) -> None:
+    """Each profile's shapes must be of one rank with min <= opt <= max; one-line error otherwise."""
+    for i, profile in enumerate(profiles):
+        for name, (lo, opt, hi) in profile.items():
+            if not (len(lo) == len(opt) == len(hi)):
+                raise InputError(f"profile {i}, input {name!r}: min, opt, max must have one rank")
+            if not all(a <= b <= c for a, b, c in zip(lo, opt, hi)):
+                raise InputError(f"profile {i}, input {name!r}: need min <= opt <= max, got {lo}, {opt}, {hi}")
+
+
+def check_feeds(specs: list[TensorSpec], feeds: dict[str, np.ndarray], profile: int = 0) -> None:
+    """Refuse, in one line and before TensorRT is called, feeds that the engine cannot take."""
+    inputs = {s.name: s for s in specs if s.is_input}
+    if set(feeds) != set(inputs):
+        raise InputError(f"engine inputs are {sorted(inputs)}, got {sorted(feeds)}")
+    for name, arr in feeds.items():
+        spec, arr = inputs[name], np.asarray(feeds[name])
+        if arr.dtype != spec.dtype:
+            raise InputError(f"input {name!r} must be {spec.dtype.name}, got {arr.dtype.name}")
+        if arr.ndim != len(spec.shape) or any(d not in (-1, g) for d, g in zip(spec.shape, arr.shape)):
+            raise InputError(f"input {name!r} must have shape {spec.shape} (-1 = any), got {arr.shape}")
+        if spec.profiles:
+            if not 0 <= profile < len(spec.profiles):
+                raise InputError(f"profile {profile} does not exist: the engine has {len(spec.profiles)}")
+            lo, _, hi = spec.profiles[profile]
+            if not all(a <= g <= b for a, g, b in zip(lo, arr.shape, hi)):
+                raise InputError(f"input {name!r} shape {arr.shape} is outside profile {profile} "
+                                 f"[min {tuple(lo)}, max {tuple(hi)}]")
+
+
+def trt_major(trt) -> int:
+    return int(str(trt.__version__).split(".")[0])
+
+
+def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, timing_cache: Path | None = None,
+                     verbose: bool = False) -> bytes:
+    """Parse ONNX bytes and build a serialized plan (TensorRT 10.x and 11.x)."""
+    check_profile_shapes(config.profiles)
+    trt = require_tensorrt()
+    logger = trt.Logger(trt.Logger.VERBOSE if verbose else trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)  # explicit batch in 10.x; 11.x is always strongly typed
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse(onnx_bytes):
+        problems = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
+        raise BookError(f"the ONNX parser rejected the model: {problems}")
+    cfg = builder.create_builder_config()
+    if config.workspace_bytes is not None:
+        cfg.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(config.workspace_bytes))
+    if not config.tf32:
+        cfg.clear_flag(trt.BuilderFlag.TF32)
+    if config.fp16:
+        if trt_major(trt) >= 11:
+            raise BookError("TensorRT 11 has no FP16 builder flag: convert the ONNX model to FP16 "
+                            "(ModelOpt AutoCast) and build it as it is")
+        cfg.set_flag(trt.BuilderFlag.FP16)
+    for shapes in config.profiles:
+        profile = builder.create_optimization_profile()
+        for name, (lo, opt, hi) in shapes.items():
+            profile.set_shape(name, lo, opt, hi)
+        if cfg.add_optimization_profile(profile) < 0:
+            raise BookError(f"TensorRT refused the optimization profile {shapes}")
+    cache = None
+    if timing_cache is not None:
+        blob = timing_cache.read_bytes() if timing_cache.exists() else b""
+        cache = cfg.create_timing_cache(blob)
+        cfg.set_timing_cache(cache, False)
+    plan = builder.build_serialized_network(network, cfg)
+    if plan is None:
+        raise BookError("TensorRT could not build the engine: rerun with verbose=True to see why")
+    if cache is not None:
+        timing_cache.parent.mkdir(parents=True, exist_ok=True)
+        timing_cache.write_bytes(bytes(cache.serialize()))
+    return bytes(plan)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("TRTFAQ_CACHE", Path.home() / ".cache" / "trtfaq"))
+
+
+def cache_key(onnx_bytes: bytes, config: BuildConfig, trt_version: str, gpu: str) -> str:
+    """sha256 over model, TensorRT version, GPU (name and compute capability) and build config."""
+    material = json.dumps({"model": hashlib.sha256(onnx_bytes).hexdigest(), "tensorrt": trt_version,
+                           "gpu": gpu, "config": config.as_key()}, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+class EngineCache:
+    """Plans on disk: ``<key>.plan`` beside ``<key>.json`` (what was built, and the plan's sha256)."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir() / "engines"
+
+    def paths(self, key: str) -> tuple[Path, Path]:
+        return self.root / f"{key}.plan", self.root / f"{key}.json"
+
+    def load(self, key: str) -> bytes | None:
+        """The cached plan, ``None`` if there is none; :class:`CacheError` if it is corrupt."""
+        plan_path, meta_path = self.paths(key)
+        if not plan_path.exists() and not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text())
+            plan = plan_path.read_bytes()
+        except (OSError, ValueError) as exc:
+            raise CacheError(f"engine cache entry {key} is unreadable ({type(exc).__name__}): delete "
+                             f"{plan_path.name} and {meta_path.name}") from None
+        if not isinstance(meta, dict) or meta.get("key") != key:
+            raise CacheError(f"engine cache entry {key} belongs to another key: delete it")
+        if hashlib.sha256(plan).hexdigest() != meta.get("plan_sha256"):
+            raise CacheError(f"engine cache entry {key} is corrupt (sha256 mismatch): delete {plan_path.name}")
+        return plan
+
+    def store(self, key: str, plan: bytes, meta: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        plan_path, meta_path = self.paths(key)
+        plan_path.write_bytes(plan)
+        meta_path.write_text(json.dumps({**meta, "key": key, "plan_sha256": hashlib.sha256(plan).hexdigest()},
+                                        indent=1, sort_keys=True))
+
+
+def cached_plan(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), cache: EngineCache | None = None,
+                verbose: bool = False) -> bytes:
+    """The plan for ``onnx_bytes`` and ``config`` on this GPU and TensorRT: from the cache, or built
+    (with a timing cache per TensorRT version and GPU) and stored."""
+    from . import env
+
+    trt = require_tensorrt()
+    gpus = env.gpus()[0]
+    gpu = f"{gpus[0].name} sm{gpus[0].compute_capability}" if gpus else "unknown GPU"
+    cache = cache or EngineCache()
+    key = cache_key(onnx_bytes, config, str(trt.__version__), gpu)
+    try:
+        plan = cache.load(key)
+    except CacheError as exc:
+        print(f"{exc}; rebuilding")
+        plan = None
+    if plan is None:
+        slug = "".join(ch if ch.isalnum() else "-" for ch in f"{trt.__version__}-{gpu}")
+        plan = build_serialized(onnx_bytes, config, verbose=verbose,
+                                timing_cache=cache.root.parent / "timing" / f"{slug}.cache")
+        cache.store(key, plan, {"tensorrt": str(trt.__version__), "gpu": gpu, "config": config.as_key()})
+    return plan
+
+
+class Engine:
+    """A deserialized engine with one execution context, run by tensor name with ``execute_async_v3``."""
+
+    def __init__(self, plan: bytes):
+        from .cuda import Stream
+
+        trt = require_tensorrt()
+        self._trt = trt
+        self._logger = trt.Logger(trt.Logger.WARNING)
+        self._runtime = trt.Runtime(self._logger)
+        self.engine = self._runtime.deserialize_cuda_engine(plan)
+        if self.engine is None:
+            raise BookError("TensorRT could not deserialize the plan (built by another TensorRT "
+                            "version or for another GPU?): rebuild it")
+        self.context = self.engine.create_execution_context()
+        self.stream = Stream()
+        self.specs = self._read_specs()
+        self._profile: int | None = None
+
+    def _read_specs(self) -> list[TensorSpec]:
+        trt, eng = self._trt, self.engine
+        specs = []
+        for i in range(eng.num_io_tensors):
+            name = eng.get_tensor_name(i)
+            is_input = eng.get_tensor_mode(name) == trt.TensorIOMode.INPUT
+            profiles = ()
+            if is_input:
+                profiles = tuple(tuple(tuple(d) for d in eng.get_tensor_profile_shape(name, p))
+                                 for p in range(eng.num_optimization_profiles))
+            specs.append(TensorSpec(name, is_input, numpy_dtype(eng.get_tensor_dtype(name)),
+                                    tuple(eng.get_tensor_shape(name)), profiles))
+        return specs
+
+    def infer(self, feeds: dict[str, np.ndarray], profile: int = 0) -> dict[str, np.ndarray]:
+        """Run once: select ``profile`` first, then input shapes, then addresses, then enqueue."""
+        from .cuda import DeviceBuffer
+
+        check_feeds(self.specs, feeds, profile)
+        ctx = self.context
+        if self._profile != profile:
+            if not ctx.set_optimization_profile_async(profile, self.stream.handle):
+                raise BookError(f"TensorRT refused optimization profile {profile}")
+            self.stream.synchronize()  # the switch may enqueue copies on this stream
+            self._profile = profile
+        keep, outputs = [], {}
+        for spec in self.specs:
+            if spec.is_input:
+                arr = np.ascontiguousarray(feeds[spec.name])
+                ctx.set_input_shape(spec.name, arr.shape)
+                buf = DeviceBuffer(arr.nbytes)
+                buf.upload(arr, self.stream)
+                keep.append(buf)
+                ctx.set_tensor_address(spec.name, buf.ptr)
+        for spec in self.specs:
+            if not spec.is_input:
+                host = np.empty(tuple(ctx.get_tensor_shape(spec.name)), spec.dtype)
+                buf = DeviceBuffer(host.nbytes)
+                keep.append(buf)
+                ctx.set_tensor_address(spec.name, buf.ptr)
+                outputs[spec.name] = (host, buf)
+        if not ctx.execute_async_v3(self.stream.handle):
+            raise BookError("execute_async_v3 failed: see the TensorRT log above")
+        for host, buf in outputs.values():
+            buf.download(host, self.stream)
+        self.stream.synchronize()
+        return {name: host for name, (host, _) in outputs.items()}
