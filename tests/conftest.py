@@ -23,3 +23,14 @@ def one_line(exc_info) -> str:
     msg = str(exc_info.value)
     assert msg and "\n" not in msg, f"not a one-line error: {msg!r}"
     return msg
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the TensorRT API checker's report (versions, names checked, problems) at the end."""
+    try:
+        from trt_api import REPORTS
+    except ImportError:
+        return
+    for text in REPORTS:
+        terminalreporter.write_sep("-", "TensorRT API check")
+        terminalreporter.write_line(text)

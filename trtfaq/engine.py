@@ -92,6 +92,8 @@ def check_feeds(specs: list[TensorSpec], feeds: dict[str, np.ndarray], profile: 
 
 
 def trt_major(trt) -> int:
+    """Major version of a ``tensorrt`` module. Gate version-specific calls on it
+    (``if trt_major(trt) >= 11: ...``): the book's API checker understands this form."""
     return int(str(trt.__version__).split(".")[0])
 
 
@@ -99,7 +101,9 @@ def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, 
                      verbose: bool = False) -> bytes:
     """Parse ONNX bytes and build a serialized plan (TensorRT 10.x and 11.x)."""
     check_profile_shapes(config.profiles)
-    trt = require_tensorrt()
+    require_tensorrt()
+    import tensorrt as trt
+
     logger = trt.Logger(trt.Logger.VERBOSE if verbose else trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # explicit batch in 10.x; 11.x is always strongly typed
@@ -116,7 +120,7 @@ def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, 
         if trt_major(trt) >= 11:
             raise BookError("TensorRT 11 has no FP16 builder flag: convert the ONNX model to FP16 "
                             "(ModelOpt AutoCast) and build it as it is")
-        cfg.set_flag(trt.BuilderFlag.FP16)
+        cfg.set_flag(trt.BuilderFlag.FP16)  # type: ignore[attr-defined,unused-ignore]  # 10.x only, gated above
     for shapes in config.profiles:
         profile = builder.create_optimization_profile()
         for name, (lo, opt, hi) in shapes.items():
@@ -131,7 +135,7 @@ def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, 
     plan = builder.build_serialized_network(network, cfg)
     if plan is None:
         raise BookError("TensorRT could not build the engine: rerun with verbose=True to see why")
-    if cache is not None:
+    if cache is not None and timing_cache is not None:
         timing_cache.parent.mkdir(parents=True, exist_ok=True)
         timing_cache.write_bytes(bytes(cache.serialize()))
     return bytes(plan)
@@ -188,7 +192,9 @@ def cached_plan(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), cache: E
     (with a timing cache per TensorRT version and GPU) and stored."""
     from . import env
 
-    trt = require_tensorrt()
+    require_tensorrt()
+    import tensorrt as trt
+
     gpus = env.gpus()[0]
     gpu = f"{gpus[0].name} sm{gpus[0].compute_capability}" if gpus else "unknown GPU"
     cache = cache or EngineCache()
@@ -206,14 +212,20 @@ def cached_plan(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), cache: E
     return plan
 
 
+def _three_shapes(dims) -> tuple[Shape, Shape, Shape]:
+    lo, opt, hi = (tuple(int(d) for d in shape) for shape in dims)
+    return lo, opt, hi
+
+
 class Engine:
     """A deserialized engine with one execution context, run by tensor name with ``execute_async_v3``."""
 
     def __init__(self, plan: bytes):
         from .cuda import Stream
 
-        trt = require_tensorrt()
-        self._trt = trt
+        require_tensorrt()
+        import tensorrt as trt
+
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)
         self.engine = self._runtime.deserialize_cuda_engine(plan)
@@ -226,14 +238,16 @@ class Engine:
         self._profile: int | None = None
 
     def _read_specs(self) -> list[TensorSpec]:
-        trt, eng = self._trt, self.engine
+        import tensorrt as trt
+
+        eng = self.engine
         specs = []
         for i in range(eng.num_io_tensors):
             name = eng.get_tensor_name(i)
             is_input = eng.get_tensor_mode(name) == trt.TensorIOMode.INPUT
-            profiles = ()
+            profiles: tuple[tuple[Shape, Shape, Shape], ...] = ()
             if is_input:
-                profiles = tuple(tuple(tuple(d) for d in eng.get_tensor_profile_shape(name, p))
+                profiles = tuple(_three_shapes(eng.get_tensor_profile_shape(name, p))
                                  for p in range(eng.num_optimization_profiles))
             specs.append(TensorSpec(name, is_input, numpy_dtype(eng.get_tensor_dtype(name)),
                                     tuple(eng.get_tensor_shape(name)), profiles))
