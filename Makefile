@@ -27,8 +27,8 @@ gpu-check: $(STAMP)
 
 # Re-run every chapter on this machine and store its outputs (commit outputs from a CPU run).
 notebooks: $(STAMP)
-	$(BIN)/python -m trtfaq colab-cells
 	cd notebooks && for nb in *.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	$(BIN)/python -m trtfaq colab-cells
 
 clean:
 	rm -rf _build .pytest_cache

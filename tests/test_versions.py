@@ -1,0 +1,70 @@
+import _ctypes
+
+import pytest
+from conftest import one_line
+
+from trtfaq import versions
+from trtfaq.errors import BookError, InputError
+
+
+@pytest.mark.parametrize("release, value", [((8, 6, 1), 8601), ((8, 2, 3), 8203), ((9, 1, 0), 9100),
+                                            ((10, 0, 1), 100001), ((10, 16, 1), 101601), ((11, 4, 0), 110400)])
+def test_encode_and_decode_round_trip(release, value):
+    assert versions.encode(*release) == value
+    d = versions.decode(value)
+    assert (d.major, d.minor, d.patch) == release
+    assert d.scheme == (versions.OLD if release[0] < 10 else versions.NEW)
+
+
+@pytest.mark.parametrize("value", [0, 999, 10000, 99999, 1000000, -8601])
+def test_numbers_in_neither_range_are_refused(value):
+    with pytest.raises(InputError) as e:
+        versions.decode(value)
+    assert "is not a TensorRT version number" in one_line(e)
+
+
+@pytest.mark.parametrize("release", [(8, 10, 0), (10, 100, 0), (10, 1, 100), (0, 1, 0)])
+def test_unencodable_releases_are_refused(release):
+    with pytest.raises(InputError):
+        versions.encode(*release)
+
+
+def test_missing_and_non_elf_library_files(tmp_path):
+    with pytest.raises(InputError) as e:
+        versions.dynamic_symbols(tmp_path / "libnvinfer.so.11")
+    assert one_line(e).endswith("libnvinfer.so.11 does not exist")
+    bad = tmp_path / "libnvinfer.so.11"
+    bad.write_bytes(b"this is not an ELF file")
+    with pytest.raises(InputError) as e:
+        versions.library_version(bad)
+    assert one_line(e) == "libnvinfer.so.11 is not an ELF shared library"
+
+
+def test_an_elf_library_that_is_not_tensorrt():
+    path = _ctypes.__file__  # a shared library of Python's own, without TensorRT's version functions
+    assert "PyInit__ctypes" in versions.dynamic_symbols(path)
+    with pytest.raises(InputError) as e:
+        versions.library_version(path)
+    assert "does not export getInferLibVersion(): not a TensorRT 10.x or later library" in one_line(e)
+
+
+def test_fetch_needs_an_exact_pin():
+    with pytest.raises(InputError) as e:
+        versions.fetch_runtime_library("tensorrt-dispatch-cu13-libs")
+    assert "pin an exact version" in one_line(e)
+
+
+def test_fetch_of_a_release_that_does_not_exist(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRTFAQ_CACHE", str(tmp_path))
+    with pytest.raises(BookError) as e:
+        versions.fetch_runtime_library("tensorrt-dispatch-cu13-libs==0.0.0")
+    assert one_line(e).startswith("could not download tensorrt-dispatch-cu13-libs==0.0.0 from PyPI")
+
+
+def test_the_real_11_4_dispatch_runtime():
+    path = versions.fetch_runtime_library("tensorrt-dispatch-cu13-libs==11.4.0.106")
+    v = versions.library_version(path)
+    assert (v.value, v.major, v.minor, v.patch, v.build) == (110400, 11, 4, 0, 106)
+    symbols = versions.dynamic_symbols(path)
+    assert "getInferLibVersion" in symbols and "createInferBuilder_INTERNAL" not in symbols
+    assert "libc.so.6" in versions.needed_libraries(path)

@@ -1,0 +1,157 @@
+"""TensorRT version numbers: the integer encodings, and reading them from library files (chapter 5).
+
+``getInferLibVersion()`` returns one integer. TensorRT 8.x and 9.x encode it as
+``MAJOR*1000 + MINOR*100 + PATCH`` (8.6.1 -> 8601); 10.x and later as
+``MAJOR*10000 + MINOR*100 + PATCH`` (11.4.0 -> 110400). The two ranges do not overlap (the old one
+ends below 10000, the new one starts at 100000), so :func:`decode` tells them apart by size.
+"""
+from __future__ import annotations
+
+import ctypes
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BookError, InputError
+
+
+@dataclass(frozen=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+    scheme: str  # "MAJOR*1000+MINOR*100+PATCH" (8.x, 9.x) or "MAJOR*10000+MINOR*100+PATCH" (10.x+)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+OLD, NEW = "MAJOR*1000+MINOR*100+PATCH", "MAJOR*10000+MINOR*100+PATCH"
+
+
+def encode(major: int, minor: int, patch: int) -> int:
+    """The integer ``getInferLibVersion()`` returns for a release."""
+    if not (0 <= minor < 100 and 0 <= patch < 100) or major < 1:
+        raise InputError(f"not a TensorRT release: {major}.{minor}.{patch}")
+    if major >= 10:
+        return major * 10000 + minor * 100 + patch
+    if minor >= 10:
+        raise InputError(f"TensorRT {major}.x encodes the minor version in one digit, got {minor}")
+    return major * 1000 + minor * 100 + patch
+
+
+def decode(value: int) -> Version:
+    """Decode ``getInferLibVersion()`` (or ``NV_TENSORRT_VERSION``) of any TensorRT since 5.x."""
+    value = int(value)
+    if 1000 <= value < 10000:
+        return Version(value // 1000, value // 100 % 10, value % 100, OLD)
+    if 100000 <= value < 1000000:
+        return Version(value // 10000, value // 100 % 100, value % 100, NEW)
+    raise InputError(f"{value} is not a TensorRT version number (8.x: 4 digits, 10.x and later: 6 digits)")
+
+
+# ----- library files ---------------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    """Where downloaded runtime libraries are kept (under the book's cache, ``$TRTFAQ_CACHE``)."""
+    from .engine import default_cache_dir
+
+    return default_cache_dir().resolve() / "libs"
+
+
+def fetch_runtime_library(requirement: str) -> Path:
+    """Download a TensorRT runtime-library wheel from PyPI (e.g.
+    ``"tensorrt-dispatch-cu13-libs==11.4.0.106"``) once, and return its ``libnvinfer_*.so.*`` file.
+
+    Only the small lean and dispatch runtimes are fetched this way: they load on any Linux x86-64
+    machine, GPU or not, which is enough to read their version. They cannot build engines.
+    """
+    name, _, version = requirement.partition("==")
+    if not version:
+        raise InputError(f"pin an exact version, e.g. {name}==11.4.0.106")
+    folder = cache_dir() / f"{name}-{version}"
+    found = sorted(folder.glob("*/libnvinfer_*.so.*"))
+    if found:
+        return found[0]
+    wheels = cache_dir() / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+           "--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--dest", str(wheels), requirement]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wheel = sorted(wheels.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+    if res.returncode != 0 or not wheel:
+        last = (res.stderr.strip().splitlines() or ["no wheel found"])[-1]
+        raise BookError(f"could not download {requirement} from PyPI: {last}")
+    with zipfile.ZipFile(wheel[0]) as zf:
+        members = [m for m in zf.namelist() if Path(m).name.startswith("libnvinfer_") and ".so." in m]
+        zf.extractall(folder, members)
+    return sorted(folder.glob("*/libnvinfer_*.so.*"))[0]
+
+
+def _elf(path: Path):
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"library file {path} does not exist")
+    fh = open(path, "rb")
+    try:
+        return ELFFile(fh)
+    except ELFError:
+        fh.close()
+        raise InputError(f"{path.name} is not an ELF shared library") from None
+
+
+def dynamic_symbols(path: Path) -> list[str]:
+    """Names a shared library exports (what ``nm -D --defined-only`` lists), sorted."""
+    elf = _elf(path)
+    try:
+        table = elf.get_section_by_name(".dynsym")
+        if table is None:
+            return []
+        return sorted({s.name for s in table.iter_symbols() if s.name and s["st_shndx"] != "SHN_UNDEF"})
+    finally:
+        elf.stream.close()
+
+
+def needed_libraries(path: Path) -> list[str]:
+    """The ``DT_NEEDED`` entries of a shared library (what ``readelf -d`` shows as NEEDED)."""
+    elf = _elf(path)
+    try:
+        dynamic = elf.get_section_by_name(".dynamic")
+        return [t.needed for t in dynamic.iter_tags() if t.entry.d_tag == "DT_NEEDED"] if dynamic else []
+    finally:
+        elf.stream.close()
+
+
+@dataclass(frozen=True)
+class LibraryVersion:
+    value: int   # getInferLibVersion()
+    major: int   # getInferLibMajorVersion() ... (TensorRT 10.0 and later)
+    minor: int
+    patch: int
+    build: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}.{self.build}"
+
+
+def library_version(path: Path) -> LibraryVersion:
+    """Load a TensorRT library with ctypes and ask it its version (no GPU needed)."""
+    path = Path(path)
+    dynamic_symbols(path)  # one-line errors for missing or non-ELF files before dlopen
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as exc:
+        raise InputError(f"cannot load {path.name}: {str(exc).splitlines()[0]}") from None
+    calls = ["getInferLibVersion", "getInferLibMajorVersion", "getInferLibMinorVersion",
+             "getInferLibPatchVersion", "getInferLibBuildVersion"]
+    missing = [c for c in calls if not hasattr(lib, c)]
+    if missing:
+        raise InputError(f"{path.name} does not export {missing[0]}(): not a TensorRT 10.x or later library")
+    for c in calls:
+        getattr(lib, c).restype = ctypes.c_int32
+    return LibraryVersion(*(int(getattr(lib, c)()) for c in calls))
