@@ -1,4 +1,6 @@
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -16,6 +18,17 @@ def fresh_env(monkeypatch):
     yield env
     for p in probes:
         p.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The site, built once per session with warnings as errors; the path of its HTML folder."""
+    out = tmp_path_factory.mktemp("site")
+    jb = pathlib.Path(sys.executable).parent / "jupyter-book"  # the one installed beside this Python
+    res = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, f"site build failed:\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
+    return out / "_build" / "html"
 
 
 def one_line(exc_info) -> str:

@@ -1,5 +1,6 @@
 """The book's structure: toc and notebooks agree, notebooks carry outputs and the chapter pattern."""
 import json
+import re
 
 import pytest
 from bookfiles import ROOT, source_of, toc_files, toc_notebooks
@@ -67,3 +68,18 @@ def test_roadmap_lists_twelve_questions_and_links_every_chapter():
     assert [int(r.split("|")[1]) for r in rows] == list(range(1, 13))
     for nb in NOTEBOOKS:
         assert f"../{nb}" in text, f"roadmap does not link {nb}"
+
+
+def try_it_items(nb):
+    text = "\n".join("".join(c["source"]) for c in load(nb)["cells"] if c["cell_type"] == "markdown")
+    section = text.split("## Try it", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if re.match(r"^\d+\. ", line)]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS)
+def test_instructor_page_covers_every_chapter_and_its_exercises(nb):
+    text = (ROOT / "book" / "instructor.md").read_text()
+    assert text.count(f"{{doc}}`../{nb}`") >= 2, f"instructor page: {nb} missing from the table or the exercises"
+    block = text.split(f"({{doc}}`../{nb}`)", 1)[1].split("\n**", 1)[0]
+    listed = [line for line in block.splitlines() if re.match(r"^\d+\. ", line)]
+    assert len(listed) == len(try_it_items(nb)) >= 2, f"{nb}: exercise count differs from its Try it section"

@@ -1,6 +1,8 @@
 """The package's command line: ``python -m trtfaq <command>`` (setup page).
 
 - ``env``: what this machine has (GPU, driver, CUDA, TensorRT and its library file, ONNX Runtime).
+- ``doctor``: is this machine ready for the book? One OK/WARN/FAIL line per check; exit 1 on FAIL.
+- ``run-all``: execute every chapter in ``_toc.yml`` and write a preflight report.
 - ``colab-cells``: rewrite every chapter's Colab install cell from ``_config.yml``.
 """
 from __future__ import annotations
@@ -14,6 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trtfaq", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", help="print what this machine has")
+    doc = sub.add_parser("doctor", help="check this machine is ready for the book")
+    doc.add_argument("--require-gpu", action="store_true", help="fail (not warn) without GPU and TensorRT")
+    run = sub.add_parser("run-all", help="execute every chapter and write a preflight report")
+    run.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
+    run.add_argument("--report", type=Path, default=Path("_build/preflight.md"), help="where to write the report")
+    run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     cells = sub.add_parser("colab-cells", help="rewrite the Colab install cell of every chapter")
     cells.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
     args = parser.parse_args(argv)
@@ -23,6 +31,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(detect())
         return 0
+    if args.command == "doctor":
+        from .doctor import main as doctor
+
+        return doctor(args.require_gpu)
+    if args.command == "run-all":
+        from .preflight import main as run_all
+
+        return run_all(args.root, args.report, args.timeout)
     from .colab import repository_url, update_notebook
 
     url = repository_url(args.root / "_config.yml")
