@@ -3,6 +3,7 @@
 - ``env``: what this machine has (GPU, driver, CUDA, TensorRT and its library file, ONNX Runtime).
 - ``doctor``: is this machine ready for the book? One OK/WARN/FAIL line per check; exit 1 on FAIL.
 - ``run-all``: execute every chapter in ``_toc.yml`` and write a preflight report.
+- ``record``: run a GPU experiment and save its raw samples with provenance in ``results/``.
 - ``colab-cells``: rewrite every chapter's Colab install cell from ``_config.yml``.
 """
 from __future__ import annotations
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
     run.add_argument("--report", type=Path, default=Path("_build/preflight.md"), help="where to write the report")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    rec = sub.add_parser("record", help="run a GPU experiment and save a result file")
+    rec.add_argument("experiment", help="experiment name, or 'all'")
+    rec.add_argument("--out", type=Path, default=None, help="folder for the result files (default: results/)")
     cells = sub.add_parser("colab-cells", help="rewrite the Colab install cell of every chapter")
     cells.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
     args = parser.parse_args(argv)
@@ -39,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         from .preflight import main as run_all
 
         return run_all(args.root, args.report, args.timeout)
+    if args.command == "record":
+        from . import experiments, results
+
+        names = list(experiments.EXPERIMENTS) if args.experiment == "all" else [args.experiment]
+        for name in names:
+            print(f"recorded {experiments.run(name, args.out or results.default_folder())}")
+        return 0
     from .colab import repository_url, update_notebook
 
     url = repository_url(args.root / "_config.yml")

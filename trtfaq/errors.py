@@ -33,3 +33,7 @@ class CacheError(BookError):
 
 class CudaError(BookError):
     """A CUDA runtime call returned an error code."""
+
+
+class ResultError(BookError):
+    """A recorded-result file is missing, corrupt, or not one of the book's results."""
