@@ -123,3 +123,18 @@ def test_profiles_are_checked_before_tensorrt_is_needed(fresh_env, monkeypatch):
     bad = engine.BuildConfig(profiles=({"x": ((8, 3), (4, 3), (1, 3))},))
     with pytest.raises(InputError):
         engine.build_serialized(b"onnx", bad)
+
+
+BUCKETS = ({"x": ((1, 8), (4, 8), (16, 8))}, {"x": ((17, 8), (64, 8), (128, 8))})
+
+
+@pytest.mark.parametrize("n, index", [(1, 0), (16, 0), (17, 1), (128, 1)])
+def test_profile_for_picks_the_bucket(n, index):
+    assert engine.profile_for(BUCKETS, {"x": (n, 8)}) == index
+
+
+@pytest.mark.parametrize("shape", [(129, 8), (0, 8), (4, 9), (4, 8, 1)])
+def test_profile_for_refuses_shapes_outside_every_profile(shape):
+    with pytest.raises(InputError) as e:
+        engine.profile_for(BUCKETS, {"x": shape})
+    assert "is outside every optimization profile (x (1, 8)..(16, 8); x (17, 8)..(128, 8))" in one_line(e)

@@ -73,3 +73,15 @@ def test_unknown_form_and_dtype_are_one_line_errors():
     with pytest.raises(InputError) as e:
         models.batchnorm_model(p, dtype=np.float64)
     assert "unsupported dtype float64" in one_line(e)
+
+
+def test_mlp_runs_at_any_batch_and_refuses_wrong_width():
+    m = models.MLP.random(sizes=(16, 32, 8), seed=3)
+    model = m.onnx()
+    assert [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim] == ["N", 16]
+    for n in (1, 5):
+        x = np.random.default_rng(n).standard_normal((n, 16)).astype(np.float32)
+        np.testing.assert_allclose(reference.run_onnxruntime(model, {"x": x})["y"], m.reference(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(InputError) as e:
+        m.reference(np.zeros((2, 15)))
+    assert one_line(e) == "expected input of shape (N, 16), got (2, 15)"

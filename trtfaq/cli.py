@@ -14,6 +14,16 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .errors import BookError
+
+    try:
+        return _main(argv)
+    except BookError as exc:
+        print(f"trtfaq: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="trtfaq", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", help="print what this machine has")

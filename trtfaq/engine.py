@@ -13,11 +13,15 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import BookError, CacheError, InputError
 from .requires import require_tensorrt
+
+if TYPE_CHECKING:
+    from .cuda import DeviceBuffer
 
 Shape = tuple[int, ...]
 
@@ -89,6 +93,22 @@ def check_feeds(specs: list[TensorSpec], feeds: dict[str, np.ndarray], profile: 
             if not all(a <= g <= b for a, g, b in zip(lo, arr.shape, hi)):
                 raise InputError(f"input {name!r} shape {arr.shape} is outside profile {profile} "
                                  f"[min {tuple(lo)}, max {tuple(hi)}]")
+
+
+def profile_for(profiles, shapes: dict[str, Shape]) -> int:
+    """Index of the first profile whose [min, max] holds every input shape (chapter 1).
+
+    ``profiles`` is ``BuildConfig.profiles`` (or an engine's, as read back by :class:`Engine`). A
+    shape outside every profile is a one-line error before TensorRT is called.
+    """
+    for i, profile in enumerate(profiles):
+        if all(name in profile and len(shape) == len(profile[name][0]) and
+               all(lo <= d <= hi for lo, d, hi in zip(profile[name][0], shape, profile[name][2]))
+               for name, shape in shapes.items()):
+            return i
+    ranges = "; ".join(", ".join(f"{n} {tuple(p[n][0])}..{tuple(p[n][2])}" for n in p) for p in profiles)
+    got = ", ".join(f"{n} {tuple(s)}" for n, s in shapes.items())
+    raise InputError(f"{got} is outside every optimization profile ({ranges})")
 
 
 def trt_major(trt) -> int:
@@ -236,6 +256,8 @@ class Engine:
         self.stream = Stream()
         self.specs = self._read_specs()
         self._profile: int | None = None
+        self._buffers: list[DeviceBuffer] = []
+        self._outputs: dict[str, tuple[np.ndarray, DeviceBuffer]] = {}
 
     def _read_specs(self) -> list[TensorSpec]:
         import tensorrt as trt
@@ -253,10 +275,19 @@ class Engine:
                                     tuple(eng.get_tensor_shape(name)), profiles))
         return specs
 
-    def infer(self, feeds: dict[str, np.ndarray], profile: int = 0) -> dict[str, np.ndarray]:
-        """Run once: select ``profile`` first, then input shapes, then addresses, then enqueue."""
+    @property
+    def profiles(self) -> list[dict[str, tuple[Shape, Shape, Shape]]]:
+        """The engine's optimization profiles, as ``{input name: (min, opt, max)}`` per profile."""
+        inputs = [s for s in self.specs if s.is_input]
+        return [{s.name: s.profiles[i] for s in inputs} for i in range(self.engine.num_optimization_profiles)]
+
+    def bind(self, feeds: dict[str, np.ndarray], profile: int | None = None) -> int:
+        """Prepare a run: pick (or check) the profile, select it FIRST, then set input shapes, upload
+        inputs and set every tensor address. Returns the profile index used."""
         from .cuda import DeviceBuffer
 
+        if profile is None:
+            profile = profile_for(self.profiles, {n: np.shape(a) for n, a in feeds.items()})
         check_feeds(self.specs, feeds, profile)
         ctx = self.context
         if self._profile != profile:
@@ -264,25 +295,45 @@ class Engine:
                 raise BookError(f"TensorRT refused optimization profile {profile}")
             self.stream.synchronize()  # the switch may enqueue copies on this stream
             self._profile = profile
-        keep, outputs = [], {}
+        self._buffers, self._outputs = [], {}
         for spec in self.specs:
             if spec.is_input:
                 arr = np.ascontiguousarray(feeds[spec.name])
                 ctx.set_input_shape(spec.name, arr.shape)
                 buf = DeviceBuffer(arr.nbytes)
                 buf.upload(arr, self.stream)
-                keep.append(buf)
+                self._buffers.append(buf)
                 ctx.set_tensor_address(spec.name, buf.ptr)
         for spec in self.specs:
             if not spec.is_input:
                 host = np.empty(tuple(ctx.get_tensor_shape(spec.name)), spec.dtype)
                 buf = DeviceBuffer(host.nbytes)
-                keep.append(buf)
+                self._buffers.append(buf)
                 ctx.set_tensor_address(spec.name, buf.ptr)
-                outputs[spec.name] = (host, buf)
-        if not ctx.execute_async_v3(self.stream.handle):
+                self._outputs[spec.name] = (host, buf)
+        return profile
+
+    def enqueue(self) -> None:
+        """``execute_async_v3`` on the engine's stream, nothing else (what :meth:`time` measures)."""
+        if not self.context.execute_async_v3(self.stream.handle):
             raise BookError("execute_async_v3 failed: see the TensorRT log above")
-        for host, buf in outputs.values():
+
+    def outputs(self) -> dict[str, np.ndarray]:
+        for host, buf in self._outputs.values():
             buf.download(host, self.stream)
         self.stream.synchronize()
-        return {name: host for name, (host, _) in outputs.items()}
+        return {name: host for name, (host, _) in self._outputs.items()}
+
+    def infer(self, feeds: dict[str, np.ndarray], profile: int | None = None) -> dict[str, np.ndarray]:
+        """Run once and return the outputs; ``profile=None`` picks the first profile that fits."""
+        self.bind(feeds, profile)
+        self.enqueue()
+        return self.outputs()
+
+    def time(self, feeds: dict[str, np.ndarray], profile: int | None = None, warmup: int = 10,
+             repeats: int = 100) -> np.ndarray:
+        """Raw CUDA-event timings (ms) of ``execute_async_v3`` for these inputs (chapter 1)."""
+        from .timing import time_cuda
+
+        self.bind(feeds, profile)
+        return time_cuda(self.enqueue, self.stream.handle, warmup=warmup, repeats=repeats)

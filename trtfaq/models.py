@@ -130,3 +130,44 @@ def batchnorm_model(params: BatchNormParams, *, form: str = "node", spatial: tup
                  helper.make_node("Mul", ["xc", "a"], ["axc"], name="mul_a"),
                  helper.make_node("Add", ["axc", "bias"], ["y"], name="add_bias")]
     return _finish(helper.make_graph(nodes, f"batchnorm_{form}", [x], [y], inits), f"batchnorm_{form}")
+
+
+@dataclass(frozen=True)
+class MLP:
+    """A two-layer perceptron ``y = relu(x W1^T + b1) W2^T + b2`` with fixed-seed weights (chapter 1)."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    @classmethod
+    def random(cls, sizes: tuple[int, int, int] = (1024, 4096, 1024), seed: int = 0) -> "MLP":
+        d_in, hidden, d_out = sizes
+        rng = np.random.default_rng(seed)
+        return cls(w1=(rng.standard_normal((hidden, d_in)) / np.sqrt(d_in)).astype(np.float32),
+                   b1=(0.1 * rng.standard_normal(hidden)).astype(np.float32),
+                   w2=(rng.standard_normal((d_out, hidden)) / np.sqrt(hidden)).astype(np.float32),
+                   b2=(0.1 * rng.standard_normal(d_out)).astype(np.float32))
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        """The model in float64 numpy."""
+        x = np.asarray(x, np.float64)
+        if x.ndim != 2 or x.shape[1] != self.w1.shape[1]:
+            raise InputError(f"expected input of shape (N, {self.w1.shape[1]}), got {x.shape}")
+        h = np.maximum(x @ self.w1.T.astype(np.float64) + self.b1, 0.0)
+        return h @ self.w2.T.astype(np.float64) + self.b2
+
+    def onnx(self):
+        """ONNX model with input ``x`` of shape ``(N, d_in)``, ``N`` dynamic, output ``y``."""
+        from onnx import helper, numpy_helper
+
+        d_in, d_out = self.w1.shape[1], self.w2.shape[0]
+        inits = [numpy_helper.from_array(self.w1, "w1"), numpy_helper.from_array(self.b1, "b1"),
+                 numpy_helper.from_array(self.w2, "w2"), numpy_helper.from_array(self.b2, "b2")]
+        nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+                 helper.make_node("Relu", ["h"], ["hr"], name="relu"),
+                 helper.make_node("Gemm", ["hr", "w2", "b2"], ["y"], name="fc2", transB=1)]
+        graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", 1, ["N", d_in])],
+                                  [helper.make_tensor_value_info("y", 1, ["N", d_out])], inits)
+        return _finish(graph, "mlp")

@@ -21,5 +21,12 @@ def run(name: str, out) -> "object":
 
     if name not in EXPERIMENTS:
         raise BookError(f"unknown experiment {name!r}: choose from {', '.join(EXPERIMENTS)}")
+    from ..requires import require_gpu
+
+    require_gpu()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise BookError(f"{name} needs PyTorch with CUDA: pip install torch") from None
     module, func = EXPERIMENTS[name]
     return getattr(importlib.import_module(module), func)(out)
