@@ -93,3 +93,11 @@ def test_record_without_a_gpu_is_one_line(fresh_env, monkeypatch, capsys, tmp_pa
     assert err.startswith("trtfaq: no CUDA GPU found") and err.count("\n") == 1
     assert main(["record", "ch99"]) == 2
     assert "unknown experiment 'ch99'" in capsys.readouterr().err
+
+
+def test_gallery_table_lists_every_run_with_its_provenance(tmp_path):
+    save(tmp_path)
+    table = results.gallery_table(results.list_results(tmp_path)).splitlines()
+    assert len(table) == 3 and table[0] == "| Run | Hardware | Software | Provenance |"
+    assert "`results/x-nvidia-h100-80gb-hbm3-20261124T141529.json`" in table[2]
+    assert "driver 580.159.04, CUDA 13.0" in table[2] and "`0123456789`" in table[2] and "torch 2.11.0" in table[2]

@@ -158,3 +158,16 @@ def latest(experiment: str, folder: Path | None = None) -> Result:
         raise ResultError(f"no recorded run of {experiment} in {folder or 'results/'}: record one on a GPU "
                           f"with `python -m trtfaq record {experiment}`")
     return runs[-1]
+
+
+def gallery_table(runs: list[Result]) -> str:
+    """A Markdown table of runs with their provenance (the site's results gallery)."""
+    rows = ["| Run | Hardware | Software | Provenance |", "|---|---|---|---|"]
+    for r in runs:
+        p = r.provenance
+        libs = ", ".join(f"{k} {v}" for k, v in sorted(p["libraries"].items()))
+        rows.append(f"| **{r.experiment}**: {r.title}. *{r.label}.* | {p['gpu']} (sm {p['compute_capability']}), "
+                    f"driver {p['driver']}, CUDA {p['cuda_runtime']} | Python {p['python']}, {libs} "
+                    f"| {p['created']}, commit `{p['git_commit'][:10]}`, `{p['command']}`, file "
+                    f"`results/{r.path.name}` |")
+    return "\n".join(rows)
