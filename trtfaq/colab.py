@@ -49,6 +49,10 @@ def update_notebook(path: Path, repo_url: str) -> bool:
             "source": install_cell_source(repo_url)}
     cells = nb["cells"]
     code_index = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells))
+    if code_index < len(cells) and is_install_cell(cells[code_index]) \
+            and "".join(cells[code_index]["source"]) == cell["source"] \
+            and cells[code_index].get("metadata", {}).get("tags") == TAGS:
+        return False  # up to date: keep its stored execution state (it runs and does nothing outside Colab)
     before = json.dumps(nb, sort_keys=True)
     if code_index < len(cells) and is_install_cell(cells[code_index]):
         cell["id"] = cells[code_index].get("id", "colab-install")
