@@ -4,7 +4,10 @@ Each module does one job and names, in its docstring, the chapter that introduce
 ``env`` (environment detection), ``requires`` and ``magics`` (running TensorRT cells only where
 TensorRT exists), ``models`` (ONNX models built in code), ``reference`` (ONNX Runtime runs and
 comparisons), ``engine`` (TensorRT engines for 10.x and 11.x), ``cuda`` (checked CUDA calls and
-device buffers), ``timing`` (CUDA-event timing), ``plots`` (figure style).
+device buffers), ``timing`` (CUDA-event timing), ``plots`` (figure style), ``versions`` (TensorRT
+version numbers and library files), ``results`` (recorded GPU runs with provenance), ``experiments``
+(the GPU runs behind ``record``), ``doctor`` and ``preflight`` (workshop checks), ``colab`` (the Colab
+install cell), ``cli`` (``python -m trtfaq``).
 """
 from .errors import BookError
 
