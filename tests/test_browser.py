@@ -124,6 +124,8 @@ def visit(browser, url):
     page.on("console", lambda m: m.type == "error" and not allowed(m.text) and problems.append(m.text))
     page.on("pageerror", lambda e: not allowed(str(e)) and problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: urlparse(r.url).hostname == "127.0.0.1" and failed.append(r.url))
+    page.on("response", lambda r: urlparse(r.url).hostname == "127.0.0.1" and r.status >= 400
+            and failed.append(f"{r.url} (HTTP {r.status})"))
     response = page.goto(url, wait_until="load")
     assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
     if url.endswith("/index.html"):  # the root page redirects to the introduction
@@ -138,7 +140,7 @@ def visit(browser, url):
 def test_page_loads_cleanly(browser, server, built_site, page_path):
     problems, failed, images, page = visit(browser, server + page_path)
     try:
-        assert not problems, f"console errors on {page_path}: {problems}"
+        assert not problems, f"console errors on {page_path}: {problems}; local HTTP failures: {failed}"
         assert not failed, f"failed local requests on {page_path}: {failed}"
         assert not images, f"images that did not load on {page_path}: {images}"
         assert not broken_internal_links(built_site, page_path)

@@ -27,3 +27,9 @@ def test_chapter_has_colab_and_download_links(site, nb):
     assert colab in html, f"{nb}: no Colab link {colab}"
     assert re.search(rf'href="[^"]*_sources/{re.escape(nb)}\.ipynb"', html), f"{nb}: no .ipynb download link"
     assert (site / "_sources" / f"{nb}.ipynb").exists()
+
+
+def test_favicon_is_served_at_the_root_and_linked(site):
+    # Browsers ask every site for /favicon.ico; without one every visit logs a 404.
+    assert (site / "favicon.ico").stat().st_size > 0
+    assert 'rel="icon"' in (site / "book" / "intro.html").read_text()
