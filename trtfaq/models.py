@@ -160,14 +160,93 @@ class MLP:
 
     def onnx(self):
         """ONNX model with input ``x`` of shape ``(N, d_in)``, ``N`` dynamic, output ``y``."""
-        from onnx import helper, numpy_helper
+        from onnx import helper
 
         d_in, d_out = self.w1.shape[1], self.w2.shape[0]
-        inits = [numpy_helper.from_array(self.w1, "w1"), numpy_helper.from_array(self.b1, "b1"),
-                 numpy_helper.from_array(self.w2, "w2"), numpy_helper.from_array(self.b2, "b2")]
-        nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
-                 helper.make_node("Relu", ["h"], ["hr"], name="relu"),
-                 helper.make_node("Gemm", ["hr", "w2", "b2"], ["y"], name="fc2", transB=1)]
+        inits, nodes = self.onnx_nodes("x")
         graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", 1, ["N", d_in])],
                                   [helper.make_tensor_value_info("y", 1, ["N", d_out])], inits)
         return _finish(graph, "mlp")
+
+    def onnx_nodes(self, x: str) -> tuple[list, list]:
+        """Initializers and nodes ``fc1 -> relu -> fc2`` from tensor ``x`` to ``y`` (tensors ``h``,
+        ``hr``), to put the perceptron behind another front end."""
+        from onnx import helper, numpy_helper
+
+        inits = [numpy_helper.from_array(self.w1, "w1"), numpy_helper.from_array(self.b1, "b1"),
+                 numpy_helper.from_array(self.w2, "w2"), numpy_helper.from_array(self.b2, "b2")]
+        nodes = [helper.make_node("Gemm", [x, "w1", "b1"], ["h"], name="fc1", transB=1),
+                 helper.make_node("Relu", ["h"], ["hr"], name="relu"),
+                 helper.make_node("Gemm", ["hr", "w2", "b2"], ["y"], name="fc2", transB=1)]
+        return inits, nodes
+
+
+def _io(name: str, dims) -> object:
+    from onnx import helper
+
+    return helper.make_tensor_value_info(name, 1, dims)
+
+
+def _axes(name: str, axes) -> object:
+    from onnx import numpy_helper
+
+    return numpy_helper.from_array(np.asarray(axes, np.int64), name)
+
+
+def l2_normalized_classifier(mlp: MLP):
+    """Chapter 6's overflow model: ``x / sqrt(sum(x*x))`` over the features, then ``mlp``.
+
+    Input ``x`` is (N, 64) raw 8-bit intensities 0..255. The sum of squares reaches about 10^6,
+    far beyond float16's largest value 65504. Tensors: ``sq``, ``sumsq``, ``norm``, ``unit``, then
+    the perceptron's ``h``, ``hr``, ``y``.
+    """
+    from onnx import helper
+
+    d_in, d_out = mlp.w1.shape[1], mlp.w2.shape[0]
+    inits, head = mlp.onnx_nodes("unit")
+    nodes = [helper.make_node("Mul", ["x", "x"], ["sq"], name="square"),
+             helper.make_node("ReduceSum", ["sq", "axes1"], ["sumsq"], name="sum_squares", keepdims=1),
+             helper.make_node("Sqrt", ["sumsq"], ["norm"], name="sqrt"),
+             helper.make_node("Div", ["x", "norm"], ["unit"], name="normalize")] + head
+    graph = helper.make_graph(nodes, "l2_classifier", [_io("x", ["N", d_in])], [_io("y", ["N", d_out])],
+                              [_axes("axes1", [1])] + inits)
+    return _finish(graph, "l2_classifier")
+
+
+CENTROID_FORMS = ("expanded", "direct")
+
+
+def centroid_classifier(centers, form: str = "expanded"):
+    """Chapter 6's rounding model: scores ``y = -|x - c_k|^2`` for each class centre ``c_k``.
+
+    ``form="expanded"`` computes ``|x|^2 - 2 x.c + |c|^2`` (one matrix product, as GEMM-based
+    nearest-neighbour search does): tensors ``sq``, ``x2``, ``xc``, ``two_xc``, ``x2_minus``,
+    ``dist``, ``y``. ``form="direct"`` subtracts first: ``diff``, ``sq``, ``dist``, ``y``.
+    """
+    from onnx import helper, numpy_helper
+
+    if form not in CENTROID_FORMS:
+        raise InputError(f"unknown centroid form {form!r}: use one of {', '.join(CENTROID_FORMS)}")
+    c = np.asarray(centers, np.float32)
+    if c.ndim != 2:
+        raise InputError(f"class centres must have shape (K, D), got {c.shape}")
+    k, d = c.shape
+    if form == "expanded":
+        inits = [numpy_helper.from_array(np.ascontiguousarray(c.T), "centers_t"),
+                 numpy_helper.from_array((c.astype(np.float64) ** 2).sum(1).astype(np.float32), "c2"),
+                 numpy_helper.from_array(np.array(2.0, np.float32), "two"), _axes("axes1", [1])]
+        nodes = [helper.make_node("Mul", ["x", "x"], ["sq"], name="square"),
+                 helper.make_node("ReduceSum", ["sq", "axes1"], ["x2"], name="sum_squares", keepdims=1),
+                 helper.make_node("MatMul", ["x", "centers_t"], ["xc"], name="dot_centers"),
+                 helper.make_node("Mul", ["xc", "two"], ["two_xc"], name="times_two"),
+                 helper.make_node("Sub", ["x2", "two_xc"], ["x2_minus"], name="subtract"),
+                 helper.make_node("Add", ["x2_minus", "c2"], ["dist"], name="add_c2")]
+    else:
+        inits = [numpy_helper.from_array(c, "centers"), _axes("axes1", [1]), _axes("axes2", [2])]
+        nodes = [helper.make_node("Unsqueeze", ["x", "axes1"], ["x3"], name="unsqueeze"),
+                 helper.make_node("Sub", ["x3", "centers"], ["diff"], name="subtract"),
+                 helper.make_node("Mul", ["diff", "diff"], ["sq"], name="square"),
+                 helper.make_node("ReduceSum", ["sq", "axes2"], ["dist"], name="sum_squares", keepdims=0)]
+    nodes.append(helper.make_node("Neg", ["dist"], ["y"], name="negate"))
+    graph = helper.make_graph(nodes, f"centroid_{form}", [_io("x", ["N", d])], [_io("y", ["N", k])], inits)
+    return _finish(graph, f"centroid_{form}")

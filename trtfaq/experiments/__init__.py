@@ -11,6 +11,7 @@ EXPERIMENTS = {
     "ch01-tactics": ("trtfaq.experiments.ch01", "tactics"),
     "ch01-batch-curve": ("trtfaq.experiments.ch01", "batch_curve"),
     "timer-check": ("trtfaq.experiments.ch01", "timer_check"),
+    "ch06-precision": ("trtfaq.experiments.ch06", "precision"),
 }
 
 
