@@ -96,6 +96,41 @@ def test_rebinding_a_name_forgets_its_tensorrt_type(apis):
     assert check_snippet(apis, code) == []
 
 
+CHAPTER6_FORMS = [  # checks added for chapter 6's debug-tensor code
+    ("def f(net: trt.INetworkDefinition):\n    net.mark_debugg(None)", "INetworkDefinition has no attribute 'mark_debugg'"),
+    ("c: trt.IExecutionContext = open_context()\nc.set_debug_listenr(None)",
+     "IExecutionContext has no attribute 'set_debug_listenr'"),
+    ("class L(trt.IDebugListener):\n    def process_debug_tensors(self, a, l, t, s, n, st):\n        pass",
+     "IDebugListener has no method 'process_debug_tensors' to override"),
+    ("class L(trt.IDebugListener):\n    def process_debug_tensor(self, addr, shape, name):\n        pass",
+     "the override takes 3 argument(s)"),
+]
+
+
+@pytest.mark.parametrize("code, message", CHAPTER6_FORMS, ids=["param-annotation", "annotated-assignment",
+                                                               "override-name", "override-arity"])
+def test_annotations_and_interface_overrides_are_checked(apis, code, message):
+    problems = check_snippet(apis, PREAMBLE + code)
+    assert {p.version.split(".")[0] for p in problems} == {"10", "11"}, [str(p) for p in problems]
+    assert all(message in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_a_correct_debug_listener_is_clean(apis):
+    code = PREAMBLE + textwrap.dedent("""
+        class L(trt.IDebugListener):
+            def __init__(self):
+                trt.IDebugListener.__init__(self)
+
+            def process_debug_tensor(self, addr, location, type, shape, name, stream):
+                return location == trt.TensorLocation.HOST
+
+        c: trt.IExecutionContext = ctx
+        c.set_debug_listener(L())
+        c.set_tensor_debug_state("t", True)
+        """)
+    assert check_snippet(apis, code) == []
+
+
 def test_misuse_planted_in_a_notebook_cell_is_reported_with_its_cell(apis, tmp_path):
     (tmp_path / "notebooks").mkdir()
     nb_path = tmp_path / "notebooks" / "07-batch-norm.ipynb"

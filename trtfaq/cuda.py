@@ -77,3 +77,38 @@ class DeviceBuffer:
             self.free()
         except Exception:
             pass
+
+
+def address(addr) -> int:
+    """A device address as an int. TensorRT's Python callbacks pass ints; a ``PyCapsule`` (how
+    pybind11 hands over a ``void*``, and what the API reference shows) is unwrapped."""
+    if isinstance(addr, int):
+        return addr
+    if type(addr).__name__ == "PyCapsule":
+        import ctypes
+
+        get = ctypes.pythonapi.PyCapsule_GetPointer
+        get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+        return int(get(addr, None) or 0)
+    raise CudaError(f"expected a device address (int or PyCapsule), got {type(addr).__name__}")
+
+
+def copy_to_host(addr, shape, dtype, stream: int, on_host: bool = False) -> np.ndarray:
+    """A numpy copy of the tensor at ``addr`` (chapter 6: TensorRT's debug-tensor callback).
+
+    ``stream`` is the integer stream handle TensorRT passes; the copy is made on it and waited for,
+    since the memory is valid only during the callback. ``on_host=True`` for ``TensorLocation.HOST``.
+    """
+    host = np.empty(tuple(int(d) for d in shape), np.dtype(dtype))
+    ptr = address(addr)
+    if not ptr and host.size:
+        raise CudaError("debug tensor address is null")
+    if on_host:
+        import ctypes
+
+        ctypes.memmove(host.ctypes.data, ptr, host.nbytes)
+        return host
+    rt = require_gpu()
+    check(rt.cudaMemcpyAsync(host.ctypes.data, ptr, host.nbytes, rt.cudaMemcpyKind.cudaMemcpyDeviceToHost, stream))
+    check(rt.cudaStreamSynchronize(stream))
+    return host

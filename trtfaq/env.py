@@ -179,3 +179,11 @@ def has_tensorrt() -> bool:
 def has_gpu() -> bool:
     """A CUDA GPU this process can use: nvidia-smi sees one and cuda-python can reach it."""
     return bool(gpus()[0]) and cuda_runtime() is not None
+
+
+def has_modelopt() -> bool:
+    """NVIDIA ModelOpt is installed (chapter 6: AutoCast). Only looked up, not imported: importing
+    ``modelopt.onnx`` pulls in PyTorch."""
+    import importlib.util
+
+    return importlib.util.find_spec("modelopt") is not None

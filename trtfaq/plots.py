@@ -27,6 +27,13 @@ def style():
 
 def source_note(ax, text: str) -> None:
     """Write where a figure's numbers come from under its axes (e.g. "numpy float16 on CPU")."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    fig = ax.figure
+    if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        # a figure-wide footer the constrained layout makes room for below every axes
+        fig.supxlabel(f"Source: {text}", x=0.005, ha="left", fontsize=7, color="0.35")
+        return
     ax.annotate(f"Source: {text}", xy=(0, 0), xycoords="figure fraction", xytext=(6, 4),
                 textcoords="offset points", fontsize=7, color="0.35", ha="left", va="bottom")
 
@@ -49,3 +56,25 @@ def latency_curve(ax, sizes, samples, label: str, per_sample: bool = True, **kwa
     ax.set_xlabel("batch size")
     ax.set_ylabel("latency per sample (us)" if per_sample else "latency (us)")
     return line
+
+
+def tensor_errors(ax, rows, title: str, floor: float = 1e-6):
+    """One bar per tensor, in graph order: error relative to the tensor's largest reference value
+    (chapter 6; ``rows`` from :func:`trtfaq.precision.compare_tensors`). Tensors holding inf or NaN
+    get a red bar to the top, labelled "inf"; other tensors out of tolerance are orange."""
+    import numpy as np
+
+    names = [r.tensor for r in rows]
+    values = [max(r.scaled, floor) for r in rows]
+    top = 10.0
+    colors = ["C3" if r.nonfinite else ("C1" if not r.passed else "C0") for r in rows]
+    heights = [top if r.nonfinite else v for r, v in zip(rows, values)]
+    ax.bar(np.arange(len(rows)), heights, color=colors)
+    for i, r in enumerate(rows):
+        if r.nonfinite:
+            ax.annotate("inf", (i, top), ha="center", va="bottom", fontsize=7, color="C3")
+    ax.set_yscale("log")
+    ax.set_ylim(floor, top * 8)
+    ax.axhline(2.0 ** -11, color="0.4", lw=0.8, ls="--")
+    ax.set_xticks(np.arange(len(rows)), names, rotation=45, ha="right", fontsize=8)
+    ax.set_title(title, fontsize=9)

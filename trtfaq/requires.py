@@ -16,6 +16,7 @@ from .errors import BookError, GPUUnavailable, TensorRTUnavailable
 CHECKS = {
     "tensorrt": (env.has_tensorrt, "TensorRT not installed: skipped (see Setup)"),
     "gpu": (env.has_gpu, "No CUDA GPU: skipped (see Setup)"),
+    "modelopt": (env.has_modelopt, "NVIDIA ModelOpt not installed: skipped (pip install nvidia-modelopt[onnx])"),
 }
 
 

@@ -203,6 +203,8 @@ class _Analyzer(ast.NodeVisitor):
                 self.scopes[-1][alias.asname or "tensorrt"] = MODULE
 
     def visit_ClassDef(self, node):
+        for base in node.bases:
+            self.check_overrides(node, base)
         saved = self.self_types
         self.self_types = {}
         # learn self.<attr> types from every method first (usually __init__)
@@ -216,6 +218,36 @@ class _Analyzer(ast.NodeVisitor):
             self.visit(item)
         self.self_types = saved
 
+    def check_overrides(self, node, base) -> None:
+        """A subclass of a TensorRT interface (``class L(trt.IDebugListener)``): each public method
+        must exist in the interface and take the arguments TensorRT passes to it."""
+        self.visit(base)
+        typ = self.type_of(base)
+        if not typ or not typ.startswith(CLASS):
+            return
+        cls = typ[len(CLASS):]
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef) or item.name.startswith("_"):
+                continue
+            self.checked += 1
+            self.names.add(f"{cls}.{item.name}")
+            found = self.api.lookup(cls, item.name)
+            if found is None or found[0] != "method":
+                self.problem(item, f"{cls} has no method {item.name!r} to override")
+                continue
+            a = item.args
+            n = len(a.posonlyargs + a.args) - 1  # without self
+            if a.vararg is None and not any(s.varargs or len(s.params) == n for s in found[1]):
+                shapes = " or ".join(str(s) for s in found[1])
+                self.problem(item, f"{cls}.{item.name} is called as {shapes}; the override takes {n} argument(s)")
+
+    def visit_AnnAssign(self, node):
+        """``x: trt.IExecutionContext = value`` tells the checker what ``x`` holds."""
+        if node.value is not None:
+            self.visit(node.value)
+        typ = self.type_of(node.annotation)
+        self.bind(node.target, typ[len(CLASS):] if typ and typ.startswith(CLASS) else None)
+
     def _learn(self, body):
         for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
             if isinstance(stmt, ast.Assign):
@@ -227,7 +259,9 @@ class _Analyzer(ast.NodeVisitor):
         self.scopes.append({})
         a = node.args
         for p in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
-            self.scopes[-1][p.arg] = None  # parameters shadow outer names; their types are unknown
+            # parameters shadow outer names; their type is known only from an annotation (trt.X)
+            typ = self.type_of(p.annotation) if p.annotation is not None else None
+            self.scopes[-1][p.arg] = typ[len(CLASS):] if typ and typ.startswith(CLASS) else None
         self.run_block(node.body)
         self.scopes.pop()
 

@@ -16,6 +16,7 @@ import hashlib
 import numpy as np
 
 from .. import digits, results
+from ..errors import ResultError
 from .ch01 import _libraries, _log
 
 CHAPTER = "notebooks/06-wrong-answers"
@@ -38,14 +39,54 @@ def networks() -> dict:
     }
 
 
-def weights_digest(nets: dict) -> str:
+def weights_digest(mlp, l2_mlp, centers) -> str:
     """sha256 over every weight array, so a recorded run can be matched with the notebook's weights."""
     h = hashlib.sha256()
-    for key in ("mlp", "l2"):
-        for arr in (nets[key][0].w1, nets[key][0].b1, nets[key][0].w2, nets[key][0].b2):
+    for net in (mlp, l2_mlp):
+        for arr in (net.w1, net.b1, net.w2, net.b2):
             h.update(np.ascontiguousarray(arr, np.float32).tobytes())
-    h.update(np.ascontiguousarray(nets["centroids"][0], np.float32).tobytes())
+    h.update(np.ascontiguousarray(centers, np.float32).tobytes())
     return h.hexdigest()
+
+
+#: each network's tensors in graph order (the result file stores them with sorted keys)
+ORDER = {"mlp": ("h", "hr", "y"), "l2": ("sq", "sumsq", "norm", "unit", "h", "hr", "y"),
+         "centroid_expanded": ("x2", "xc", "x2_minus", "dist", "y"), "centroid_direct": ("diff", "dist", "y")}
+NAMES = {"mlp": "mlp", "l2": "l2", "centroid_expanded": "centroid (expanded)", "centroid_direct": "centroid (direct)"}
+
+
+def summary(result) -> list[dict]:
+    """Per network and precision, recomputed from a recorded run's raw predictions: top-1 agreement
+    with float64, accuracy, the output's worst error relative to its largest value, and the first
+    tensor (in graph order) holding inf or NaN."""
+    data = result.data
+    labels = np.asarray(data["labels"])
+    rows = []
+    keys = [k for k in NAMES if k in data["networks"]] + [k for k in data["networks"] if k not in NAMES]
+    for key in keys:
+        net = data["networks"][key]
+        ref = np.asarray(net["reference_pred"])
+        for prec in data["precisions"]:
+            entry = net["precisions"][prec]
+            pred = np.asarray(entry["pred"])
+            if pred.shape != ref.shape or pred.shape != labels.shape:
+                raise ResultError(f"{result.path.name}: {key}/{prec} has {pred.size} predictions, expected {labels.size}")
+            y = entry["tensors"]["y"]
+            order = ORDER.get(key, tuple(sorted(entry["tensors"])))
+            bad = [name for name in order if entry["tensors"][name]["nonfinite"]]
+            rows.append({"network": NAMES.get(key, key), "precision": prec,
+                         "agreement": float(np.mean(pred == ref)), "accuracy": float(np.mean(pred == labels)),
+                         "rel": y["max_abs"] / y["scale"] if y["scale"] else y["max_abs"],
+                         "first_nonfinite": bad[0] if bad else "-"})
+    return rows
+
+
+def format_summary(rows: list[dict]) -> str:
+    lines = [f"{'network':<20} {'precision':<9} {'top-1 agree':>11} {'accuracy':>8} {'rel err':>9}  first inf/NaN"]
+    for r in rows:
+        lines.append(f"{r['network']:<20} {r['precision']:<9} {r['agreement']:>11.1%} {r['accuracy']:>8.1%} "
+                     f"{r['rel']:>9.2e}  {r['first_nonfinite']}")
+    return "\n".join(lines)
 
 
 def _forward(torch, name: str, params, x):
@@ -156,7 +197,7 @@ def precision(out):
         gemm.append(row)
 
     data = {"networks": models_out, "labels": [int(v) for v in nets["labels"]], "gemm": gemm,
-            "weights_sha256": weights_digest(nets), "precisions": list(PRECISIONS),
+            "weights_sha256": weights_digest(nets["mlp"][0], nets["l2"][0], nets["centroids"][0]), "precisions": list(PRECISIONS),
             "settings": {"tf32": "torch.set_float32_matmul_precision('high')",
                          "fp32": "torch.set_float32_matmul_precision('highest')",
                          "fp16/bf16": "weights and inputs cast with .to(dtype); every tensor in that type",
