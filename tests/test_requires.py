@@ -70,3 +70,14 @@ def test_book_errors_show_as_one_line_in_a_kernel():
     book_error = nb.cells[1].outputs[0]
     assert book_error.output_type == "error" and book_error.traceback == ["InputError: bad shape (2, 3)"]
     assert len(nb.cells[2].outputs[0].traceback) > 1
+
+
+def test_modelopt_requirement_is_looked_up_without_importing_it(monkeypatch, shell, capsys):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "modelopt" else object())
+    assert requires.missing(["modelopt"]) == ["NVIDIA ModelOpt not installed: skipped (pip install nvidia-modelopt[onnx])"]
+    shell.run_cell("%%requires modelopt\nraise SystemExit('must not run')")
+    assert capsys.readouterr().out.startswith("NVIDIA ModelOpt not installed: skipped")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    assert requires.missing(["modelopt"]) == []

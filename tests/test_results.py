@@ -73,7 +73,7 @@ def test_missing_file_and_missing_experiment(tmp_path):
 
 def test_every_committed_result_is_valid_and_names_its_source():
     runs = results.list_results()
-    assert {r.experiment for r in runs} >= {"ch01-tactics", "ch01-batch-curve", "timer-check"}
+    assert {r.experiment for r in runs} >= {"ch01-tactics", "ch01-batch-curve", "timer-check", "ch06-precision"}
     for r in runs:
         assert "not TensorRT" in r.label and len(r.provenance["git_commit"]) == 40
 
@@ -101,3 +101,30 @@ def test_gallery_table_lists_every_run_with_its_provenance(tmp_path):
     assert len(table) == 3 and table[0] == "| Run | Hardware | Software | Provenance |"
     assert "`results/x-nvidia-h100-80gb-hbm3-20261124T141529.json`" in table[2]
     assert "driver 580.159.04, CUDA 13.0" in table[2] and "`0123456789`" in table[2] and "torch 2.11.0" in table[2]
+
+
+def test_chapter6_run_reads_back_and_its_table_is_recomputed_from_raw_predictions(tmp_path):
+    import json
+
+    import numpy as np
+
+    from trtfaq.experiments import ch06
+
+    run = results.latest("ch06-precision")
+    assert run.provenance["gpu"].startswith("NVIDIA") and run.chapter == "notebooks/06-wrong-answers"
+    rows = {(r["network"], r["precision"]): r for r in ch06.summary(run)}
+    assert len(rows) == 16
+    net = run.data["networks"]["l2"]
+    pred, ref = np.array(net["precisions"]["fp16"]["pred"]), np.array(net["reference_pred"])
+    assert rows[("l2", "fp16")]["agreement"] == np.mean(pred == ref) < 0.2  # the overflow, on the GPU
+    assert rows[("l2", "fp16")]["first_nonfinite"] == "sumsq"
+    assert rows[("l2", "bf16")]["agreement"] > 0.99 and rows[("mlp", "fp32")]["agreement"] == 1.0
+    assert rows[("centroid (expanded)", "bf16")]["agreement"] < rows[("centroid (direct)", "bf16")]["agreement"]
+    # a tampered file fails the recomputation in one line
+    doc = json.loads(run.path.read_text())
+    doc["data"]["networks"]["mlp"]["precisions"]["fp16"]["pred"] = [0, 1]
+    bad = tmp_path / "tampered.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ResultError) as e:
+        ch06.summary(results.load(bad))
+    assert "has 2 predictions, expected 360" in one_line(e)

@@ -48,3 +48,31 @@ def test_check_unwraps_cuda_python_results():
     with pytest.raises(CudaError) as e:
         cuda.check((Err(2), None))
     assert one_line(e) == "CUDA call failed with cudaErrorMemoryAllocation (2)"
+
+
+def test_debug_tensor_addresses_are_read_from_ints_and_capsules():
+    import ctypes
+
+    assert cuda.address(1234) == 1234
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    assert cuda.address(new(4096, None, None)) == 4096  # what pybind11 makes of a void*
+    with pytest.raises(CudaError) as e:
+        cuda.address("0x1000")
+    assert "int or PyCapsule" in one_line(e)
+
+
+def test_copy_to_host_reads_host_memory_and_refuses_null():
+    src = np.arange(6, dtype=np.float16).reshape(2, 3)
+    got = cuda.copy_to_host(src.ctypes.data, (2, 3), np.float16, stream=0, on_host=True)
+    np.testing.assert_array_equal(got, src)
+    with pytest.raises(CudaError) as e:
+        cuda.copy_to_host(0, (2, 3), np.float16, stream=0, on_host=True)
+    assert "null" in one_line(e)
+
+
+def test_copy_from_device_without_a_gpu_is_a_one_line_error(fresh_env, monkeypatch):
+    monkeypatch.setattr(fresh_env, "_run", lambda cmd, timeout=10.0: None)
+    with pytest.raises(GPUUnavailable) as e:
+        cuda.copy_to_host(4096, (2,), np.float32, stream=0)
+    assert "no CUDA GPU" in one_line(e)
