@@ -2,7 +2,7 @@
 
 Each module does one job and names, in its docstring, the chapter that introduces it:
 ``env`` (environment detection), ``requires`` and ``magics`` (running TensorRT cells only where
-TensorRT exists), ``models`` (ONNX models built in code), ``reference`` (ONNX Runtime runs and
+TensorRT exists), ``models`` (ONNX models built in code), ``digits`` (chapter 6's data set, preprocessing contract and input check), ``precision`` (FP16 conversion and tensor-by-tensor comparison), ``reference`` (ONNX Runtime runs and
 comparisons), ``engine`` (TensorRT engines for 10.x and 11.x), ``cuda`` (checked CUDA calls and
 device buffers), ``timing`` (CUDA-event timing), ``plots`` (figure style), ``versions`` (TensorRT
 version numbers and library files), ``results`` (recorded GPU runs with provenance), ``experiments``
