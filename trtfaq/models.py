@@ -164,8 +164,7 @@ class MLP:
 
         d_in, d_out = self.w1.shape[1], self.w2.shape[0]
         inits, nodes = self.onnx_nodes("x")
-        graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", 1, ["N", d_in])],
-                                  [helper.make_tensor_value_info("y", 1, ["N", d_out])], inits)
+        graph = helper.make_graph(nodes, "mlp", [_io("x", ["N", d_in])], [_io("y", ["N", d_out])], inits)
         return _finish(graph, "mlp")
 
     def onnx_nodes(self, x: str) -> tuple[list, list]:
@@ -182,6 +181,7 @@ class MLP:
 
 
 def _io(name: str, dims) -> object:
+    """A float32 graph input or output."""
     from onnx import helper
 
     return helper.make_tensor_value_info(name, 1, dims)
@@ -221,7 +221,7 @@ def centroid_classifier(centers, form: str = "expanded"):
 
     ``form="expanded"`` computes ``|x|^2 - 2 x.c + |c|^2`` (one matrix product, as GEMM-based
     nearest-neighbour search does): tensors ``sq``, ``x2``, ``xc``, ``two_xc``, ``x2_minus``,
-    ``dist``, ``y``. ``form="direct"`` subtracts first: ``diff``, ``sq``, ``dist``, ``y``.
+    ``dist``, ``y``. ``form="direct"`` subtracts first: ``x3``, ``diff``, ``sq``, ``dist``, ``y``.
     """
     from onnx import helper, numpy_helper
 

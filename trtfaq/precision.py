@@ -1,7 +1,8 @@
 """FP16 versions of ONNX models, strict FP16 execution, and tensor-by-tensor comparison (chapter 6).
 
 - :func:`to_fp16` converts an FP32 ONNX model with onnxconverter-common's ``float16`` converter
-  (the converter ModelOpt AutoCast itself builds on); nodes can be kept in FP32 by name.
+  (Microsoft's maintained one; ModelOpt AutoCast, the tool NVIDIA names for TensorRT 11, needs
+  PyTorch and is shown in the chapter for GPU machines); nodes can be kept in FP32 by name.
 - :func:`run_tensors` runs a model with **every** tensor marked as an output, the FAQ's way of
   looking inside a network: on ONNX Runtime's CPU provider through Polygraphy, or on ONNX's
   reference evaluator (``onnx.reference``), which stores every tensor in the model's own type
@@ -45,7 +46,7 @@ def to_fp16(model, *, keep_io_types: bool = False, keep_fp32: tuple[str, ...] = 
     if unknown:
         raise InputError(f"no node named {unknown[0]!r} in the model (nodes: {', '.join(sorted(names))})")
     return float16.convert_float_to_float16(copy.deepcopy(model), keep_io_types=keep_io_types,
-                                            node_block_list=list(keep_fp32), disable_shape_infer=False)
+                                            node_block_list=list(keep_fp32))
 
 
 def cast_feeds(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

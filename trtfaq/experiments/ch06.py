@@ -16,6 +16,7 @@ import hashlib
 import numpy as np
 
 from .. import digits, results
+from ..precision import top1
 from ..errors import ResultError
 from .ch01 import _libraries, _log
 
@@ -131,9 +132,7 @@ def _compare(ref: dict, got: dict) -> dict:
 
 
 def _top1(y: np.ndarray) -> list[int]:
-    nan_rows = np.isnan(y).any(axis=1)
-    pred = np.argmax(np.where(np.isnan(y), -np.inf, y), axis=1)
-    return [int(p) for p in np.where(nan_rows, -1, pred)]
+    return [int(p) for p in top1(y)]
 
 
 def _set_precision(torch, precision: str):
