@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NBDIR  ?= notebooks
 
 .PHONY: site test gpu-check cpu-check notebooks clean
 
@@ -39,7 +40,7 @@ cpu-check: $(STAMP)
 
 # Re-run every chapter on this machine and store its outputs (commit outputs from a CPU run).
 notebooks: $(STAMP)
-	cd notebooks && for nb in *.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	for nb in $(NBDIR)/*.ipynb; do (cd "$$(dirname "$$nb")" && $(CURDIR)/$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$(basename "$$nb")") || exit 1; done
 	$(BIN)/python -m trtfaq colab-cells
 
 clean:
