@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBDIR  ?= notebooks
 
-.PHONY: site test gpu-check cpu-check notebooks clean
+.PHONY: site test lint gpu-check cpu-check notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ site: $(STAMP)
 
 # The browser test needs Debian's Chromium (and a CJK font for the Chinese lines in screenshots);
 # installed here when running as root on Debian, otherwise that test is skipped (it fails in CI).
-test: $(STAMP)
+# Ruff over the package, the tests and the notebooks (rules in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check trtfaq tests notebooks
+
+test: $(STAMP) lint
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 	$(BIN)/python -m pytest

@@ -31,13 +31,6 @@ def built_site(tmp_path_factory):
     return out / "_build" / "html"
 
 
-def one_line(exc_info) -> str:
-    """The message of a raised book error, asserting it is one line."""
-    msg = str(exc_info.value)
-    assert msg and "\n" not in msg, f"not a one-line error: {msg!r}"
-    return msg
-
-
 def pytest_terminal_summary(terminalreporter):
     """Print the TensorRT API checker's report (versions, names checked, problems) at the end."""
     try:

@@ -11,6 +11,7 @@ import sys
 import zipfile
 
 import pytest
+
 from bookfiles import ROOT
 from trt_api.bindings import cache_root
 

@@ -3,9 +3,10 @@ import json
 import re
 
 import pytest
-from bookfiles import ROOT, source_of, toc_files, toc_notebooks
 
-from trtfaq.colab import TAGS, install_cell_source, is_install_cell, repository_url
+from trtfaq.tools.colab import TAGS, install_cell_source, is_install_cell, repository_url
+
+from bookfiles import ROOT, source_of, toc_files, toc_notebooks
 
 NOTEBOOKS = sorted(p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
 #: chapters answer one FAQ question each and are named NN-topic; other notebooks (the results gallery) are pages

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
+
 from bookfiles import ROOT, toc_files, toc_notebooks
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -89,7 +90,7 @@ class _Anchors(HTMLParser):
             self.links.append(a["href"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(path: Path) -> _Anchors:
     p = _Anchors()
     p.feed(path.read_text(encoding="utf-8", errors="replace"))

@@ -2,9 +2,10 @@ import json
 import shutil
 
 import pytest
-from bookfiles import ROOT, toc_notebooks
 
-from trtfaq import doctor, preflight
+from trtfaq.tools import doctor, preflight
+
+from bookfiles import ROOT, toc_notebooks
 
 
 @pytest.fixture

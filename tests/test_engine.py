@@ -4,10 +4,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import one_line
 
 from trtfaq import engine
+from trtfaq.cache import EngineCache, engine_key
 from trtfaq.errors import CacheError, InputError, TensorRTUnavailable
+
+from helpers import one_line
 
 SPECS = [
     engine.TensorSpec("x", True, np.dtype(np.float32), (-1, 3, 8, 8),
@@ -62,28 +64,29 @@ def test_dtype_mapping():
 
 def test_cache_key_depends_on_every_part():
     cfg = engine.BuildConfig(workspace_bytes=1 << 28)
-    base = engine.cache_key(b"model", cfg, "10.16.1.11", "NVIDIA H100 sm9.0")
-    assert base == engine.cache_key(b"model", engine.BuildConfig(workspace_bytes=1 << 28), "10.16.1.11",
+    base = engine_key(b"model", cfg.as_key(), "10.16.1.11", "NVIDIA H100 sm9.0")
+    assert base == engine_key(b"model", engine.BuildConfig(workspace_bytes=1 << 28).as_key(), "10.16.1.11",
                                     "NVIDIA H100 sm9.0")
-    others = [engine.cache_key(b"model2", cfg, "10.16.1.11", "NVIDIA H100 sm9.0"),
-              engine.cache_key(b"model", cfg, "11.4.0.106", "NVIDIA H100 sm9.0"),
-              engine.cache_key(b"model", cfg, "10.16.1.11", "NVIDIA L4 sm8.9"),
-              engine.cache_key(b"model", engine.BuildConfig(workspace_bytes=1 << 29), "10.16.1.11",
+    others = [engine_key(b"model2", cfg.as_key(), "10.16.1.11", "NVIDIA H100 sm9.0"),
+              engine_key(b"model", cfg.as_key(), "11.4.0.106", "NVIDIA H100 sm9.0"),
+              engine_key(b"model", cfg.as_key(), "10.16.1.11", "NVIDIA L4 sm8.9"),
+              engine_key(b"model", engine.BuildConfig(workspace_bytes=1 << 29).as_key(), "10.16.1.11",
                                "NVIDIA H100 sm9.0"),
-              engine.cache_key(b"model", engine.BuildConfig(workspace_bytes=1 << 28, tf32=False), "10.16.1.11",
-                               "NVIDIA H100 sm9.0")]
-    assert len({base, *others}) == 6
+              engine_key(b"model", engine.BuildConfig(workspace_bytes=1 << 28, tf32=False).as_key(), "10.16.1.11",
+                               "NVIDIA H100 sm9.0"),
+              engine_key(b"model", cfg.as_key(), "10.16.1.11", "NVIDIA H100 sm90 pci 0000:1b:00")]
+    assert len({base, *others}) == 7
 
 
 def test_plan_cache_round_trip_and_absence(tmp_path):
-    cache = engine.EngineCache(tmp_path)
+    cache = EngineCache(tmp_path)
     assert cache.load("k1") is None
     cache.store("k1", b"plan-bytes", {"tensorrt": "11.4.0.106"})
     assert cache.load("k1") == b"plan-bytes"
 
 
 def test_corrupt_plan_is_a_one_line_error(tmp_path):
-    cache = engine.EngineCache(tmp_path)
+    cache = EngineCache(tmp_path)
     cache.store("k1", b"plan-bytes", {})
     cache.paths("k1")[0].write_bytes(b"plan-bytez")
     with pytest.raises(CacheError) as e:
@@ -92,7 +95,7 @@ def test_corrupt_plan_is_a_one_line_error(tmp_path):
 
 
 def test_unreadable_or_foreign_metadata_is_a_one_line_error(tmp_path):
-    cache = engine.EngineCache(tmp_path)
+    cache = EngineCache(tmp_path)
     cache.store("k1", b"plan", {})
     plan_path, meta_path = cache.paths("k1")
     meta_path.write_text("{not json")

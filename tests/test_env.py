@@ -1,8 +1,6 @@
 import subprocess
 import sys
 
-from conftest import one_line  # noqa: F401  (shared helper)
-
 
 def test_detect_never_raises_and_reports_every_item(fresh_env):
     text = str(fresh_env.detect())
@@ -75,7 +73,7 @@ def test_loaded_libraries_reads_proc_maps(tmp_path):
 
 
 def test_cli_env_runs(capsys):
-    from trtfaq.cli import main
+    from trtfaq.tools.cli import main
 
     assert main(["env"]) == 0
     assert "ONNX Runtime" in capsys.readouterr().out

@@ -6,10 +6,12 @@ against a recomputation from the raw outputs.
 import numpy as np
 import onnx
 import pytest
-from conftest import one_line
 
 from trtfaq import models, precision, reference
+from trtfaq.chapters import wrong_answers as ch6
 from trtfaq.errors import InputError
+
+from helpers import one_line
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +19,7 @@ def l2():
     rng = np.random.default_rng(0)
     mlp = models.MLP.random((8, 6, 3), seed=1)
     x = rng.integers(0, 256, size=(20, 8)).astype(np.float32)  # raw bytes: sums of squares ~ 1e5
-    return models.l2_normalized_classifier(mlp), mlp, x
+    return ch6.l2_normalized_classifier(mlp), mlp, x
 
 
 def test_conversion_makes_float16_io_unless_asked(l2):
@@ -98,12 +100,12 @@ def test_comparing_unrelated_runs_is_a_one_line_error():
 def test_summary_and_agreement():
     ref = np.array([[1.0, 2.0, 0.0], [3.0, 1.0, 0.0], [0.0, 0.0, 4.0]])
     got = np.array([[1.0, 2.5, 0.0], [1.0, 3.0, 0.0], [np.nan, 0.0, 4.0]])
-    s = precision.summary(got, ref, labels=[1, 0, 2])
-    assert precision.top1(got).tolist() == [1, 1, -1]  # a row with NaN predicts nothing
+    s = ch6.compare_scores(got, ref, labels=[1, 0, 2])
+    assert ch6.top1(got).tolist() == [1, 1, -1]  # a row with NaN predicts nothing
     assert s["agreement"] == pytest.approx(1 / 3) and s["accuracy"] == pytest.approx(1 / 3)
     assert s["nonfinite"] == 1 and s["max_abs"] == 2.0 and s["rel"] == pytest.approx(0.5)
     with pytest.raises(InputError):
-        precision.agreement(got[:2], ref)
+        ch6.agreement(got[:2], ref)
 
 
 def test_centroid_forms_agree_in_fp32_and_differ_in_fp16():
@@ -112,13 +114,13 @@ def test_centroid_forms_agree_in_fp32_and_differ_in_fp16():
     x = (centers[rng.integers(0, 4, 50)] + rng.normal(0, 0.05, (50, 64))).astype(np.float32)
     truth = -((x[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(-1)
     errs = {}
-    for form in models.CENTROID_FORMS:
-        m = models.centroid_classifier(centers, form)
+    for form in ch6.CENTROID_FORMS:
+        m = ch6.centroid_classifier(centers, form)
         np.testing.assert_allclose(reference.run_onnxruntime(m, {"x": x})["y"], truth, rtol=1e-4, atol=1e-3)
         errs[form] = np.abs(precision.run_tensors(precision.to_fp16(m), {"x": x}, "strict")["y"] - truth).max()
     assert errs["expanded"] > 3 * errs["direct"]
     with pytest.raises(InputError):
-        models.centroid_classifier(centers, "fast")
+        ch6.centroid_classifier(centers, "fast")
 
 
 def test_polygraphy_cli_reports_per_tensor_verdicts(l2, tmp_path):
@@ -128,10 +130,10 @@ def test_polygraphy_cli_reports_per_tensor_verdicts(l2, tmp_path):
     onnx.save(model, tmp_path / "m.onnx")
     onnx.save(precision.to_fp16(model), tmp_path / "m16.onnx")
     save_json([{"x": x}], tmp_path / "in.json")
-    rc, _ = precision.polygraphy_cli(["run", "m.onnx", "--onnxrt", "--onnx-outputs", "mark", "all",
+    rc, _ = ch6.polygraphy_cli(["run", "m.onnx", "--onnxrt", "--onnx-outputs", "mark", "all",
                                       "--load-inputs", "in.json", "--save-outputs", "ref.json"], tmp_path)
     assert rc == 0
-    rc, lines = precision.polygraphy_cli(["run", "m16.onnx", "--onnxrt", "--onnx-outputs", "mark", "all",
+    rc, lines = ch6.polygraphy_cli(["run", "m16.onnx", "--onnxrt", "--onnx-outputs", "mark", "all",
                                           "--load-inputs", "in.json", "--load-outputs", "ref.json",
                                           "--atol", "1e-2", "--rtol", "1e-2"], tmp_path)
     assert rc == 1 and "FAILED | Output: 'sumsq'" in "\n".join(lines)

@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
-from conftest import one_line
 
-from trtfaq import models, reference
+from trtfaq import reference
+from trtfaq.chapters.batch_norm import BatchNormParams, batchnorm_model
 from trtfaq.errors import InputError
 
-MODEL = models.batchnorm_model(models.BatchNormParams.random(3), spatial=(4, 4))
+from helpers import one_line
+
+MODEL = batchnorm_model(BatchNormParams.random(3), spatial=(4, 4))
 GOOD = np.zeros((2, 3, 4, 4), np.float32)
 
 
@@ -41,13 +43,13 @@ def test_missing_and_corrupt_model_files_fail_clearly(tmp_path):
 
 
 def test_errors_metrics():
-    e = reference.errors([1.0, 2.5, np.nan, np.inf], [1.0, 2.0, 3.0, 4.0])
+    e = reference.error_stats([1.0, 2.5, np.nan, np.inf], [1.0, 2.0, 3.0, 4.0])
     assert e.max_abs == 0.5 and e.max_rel == 0.25 and e.nonfinite == 2 and e.size == 4
     assert str(e) == "max abs 0.5, max rel 0.25, 2 of 4 not finite"
-    assert reference.errors([0.0], [0.0]).max_rel == 0.0
+    assert reference.error_stats([0.0], [0.0]).max_rel == 0.0
 
 
 def test_errors_refuses_shape_mismatch():
     with pytest.raises(InputError) as e:
-        reference.errors(np.zeros(3), np.zeros(4))
+        reference.error_stats(np.zeros(3), np.zeros(4))
     assert one_line(e) == "cannot compare shapes (3,) and (4,)"

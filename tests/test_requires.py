@@ -3,11 +3,12 @@ import subprocess
 import sys
 
 import pytest
-from bookfiles import ROOT
-from conftest import one_line
 
 from trtfaq import requires
 from trtfaq.errors import BookError, GPUUnavailable, TensorRTUnavailable
+
+from bookfiles import ROOT
+from helpers import one_line
 
 
 @pytest.fixture
@@ -65,7 +66,6 @@ def test_requires_magic_runs_the_body_when_met(shell, monkeypatch, capsys):
 
 def test_book_errors_show_as_one_line_in_a_kernel():
     import nbclient
-    import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     nb = new_notebook(cells=[new_code_cell("%load_ext trtfaq"),

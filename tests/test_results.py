@@ -1,11 +1,12 @@
 import json
 
 import pytest
-from conftest import one_line
 
 from trtfaq import results
-from trtfaq.cli import main
 from trtfaq.errors import ResultError
+from trtfaq.tools.cli import main
+
+from helpers import one_line
 
 PROV = {"gpu": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0", "driver": "580.159.04",
         "cuda_runtime": "13.0", "libraries": {"torch": "2.11.0"}, "created": "2026-11-24T14:15:29+00:00",
@@ -108,11 +109,11 @@ def test_chapter6_run_reads_back_and_its_table_is_recomputed_from_raw_prediction
 
     import numpy as np
 
-    from trtfaq.experiments import ch06
+    from trtfaq.chapters import wrong_answers as ch6
 
     run = results.latest("ch06-precision")
     assert run.provenance["gpu"].startswith("NVIDIA") and run.chapter == "notebooks/06-wrong-answers"
-    rows = {(r["network"], r["precision"]): r for r in ch06.summary(run)}
+    rows = {(r["network"], r["precision"]): r for r in ch6.recorded_rows(run)}
     assert len(rows) == 16
     net = run.data["networks"]["l2"]
     pred, ref = np.array(net["precisions"]["fp16"]["pred"]), np.array(net["reference_pred"])
@@ -126,5 +127,5 @@ def test_chapter6_run_reads_back_and_its_table_is_recomputed_from_raw_prediction
     bad = tmp_path / "tampered.json"
     bad.write_text(json.dumps(doc))
     with pytest.raises(ResultError) as e:
-        ch06.summary(results.load(bad))
+        ch6.recorded_rows(results.load(bad))
     assert "has 2 predictions, expected 360" in one_line(e)

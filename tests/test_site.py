@@ -2,9 +2,10 @@
 import re
 
 import pytest
-from bookfiles import ROOT, toc_files, toc_notebooks
 
-from trtfaq.colab import repository_url
+from trtfaq.tools.colab import repository_url
+
+from bookfiles import ROOT, toc_files, toc_notebooks
 
 
 @pytest.fixture(scope="module")

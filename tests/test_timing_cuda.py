@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from conftest import one_line
 
 from trtfaq import cuda, timing
 from trtfaq.errors import CudaError, GPUUnavailable, InputError
+
+from helpers import one_line
 
 
 def test_summary_statistics():

@@ -10,8 +10,8 @@ import sys
 import textwrap
 
 import pytest
-from bookfiles import ROOT
 
+from bookfiles import ROOT
 from trt_api import REPORTS, api, bindings, checker
 
 
@@ -153,7 +153,7 @@ def test_helper_package_type_checks_against_the_real_stubs(version, tmp_path):
     def mypy(root):
         env = {"MYPYPATH": str(stub_dir), "PATH": "/usr/bin:/bin"}
         return subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(cfg), "--no-incremental",
-                               "--cache-dir", str(tmp_path / "cache"), "trtfaq/engine.py"],
+                               "--cache-dir", str(tmp_path / "cache"), "trtfaq"],
                               capture_output=True, text=True, env=env, cwd=root)
 
     res = mypy(ROOT)
@@ -180,3 +180,14 @@ def test_stand_ins_cannot_build_anything_and_stay_in_their_folder(tmp_path):
     assert not shutil.os.path.exists(libs)
     for folder in (ROOT / "trtfaq", ROOT / "notebooks", ROOT / "tests", bindings.cache_root()):
         assert not list(folder.rglob("*.so*")), f"a stand-in library escaped into {folder}"
+
+
+def test_a_subpackage_misuse_fails_the_check(apis, tmp_path):
+    """The checker reads every module of the package, subfolders included."""
+    shutil.copytree(ROOT / "trtfaq", tmp_path / "trtfaq")
+    (tmp_path / "notebooks").mkdir()
+    planted = tmp_path / "trtfaq" / "chapters" / "planted.py"
+    planted.write_text("import tensorrt as trt\n\n\ndef fp16(config: trt.IBuilderConfig):\n"
+                       "    config.set_flag(trt.BuilderFlag.FP16)\n")
+    problems = [str(p) for p in checker.check(checker.book_sources(tmp_path), apis).problems]
+    assert problems == ["trtfaq/chapters/planted.py:5: [TensorRT 11.4.0.106] BuilderFlag has no attribute 'FP16'"]

@@ -1,10 +1,11 @@
 import _ctypes
 
 import pytest
-from conftest import one_line
 
-from trtfaq import versions
+from trtfaq.chapters import versions
 from trtfaq.errors import BookError, InputError
+
+from helpers import one_line
 
 
 @pytest.mark.parametrize("release, value", [((8, 6, 1), 8601), ((8, 2, 3), 8203), ((9, 1, 0), 9100),

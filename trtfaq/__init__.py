@@ -1,13 +1,17 @@
 """Helpers for the book *TensorRT FAQ, hands-on*.
 
-Each module does one job and names, in its docstring, the chapter that introduces it:
-``env`` (environment detection), ``requires`` and ``magics`` (running TensorRT cells only where
-TensorRT exists), ``models`` (ONNX models built in code), ``digits`` (chapter 6's data set, preprocessing contract and input check), ``precision`` (FP16 conversion and tensor-by-tensor comparison), ``reference`` (ONNX Runtime runs and
-comparisons), ``engine`` (TensorRT engines for 10.x and 11.x), ``cuda`` (checked CUDA calls and
-device buffers), ``timing`` (CUDA-event timing), ``plots`` (figure style), ``versions`` (TensorRT
-version numbers and library files), ``results`` (recorded GPU runs with provenance), ``experiments``
-(the GPU runs behind ``record``), ``doctor`` and ``preflight`` (workshop checks), ``colab`` (the Colab
-install cell), ``cli`` (``python -m trtfaq``).
+General modules, one job each (their docstrings name the chapter that introduces them):
+``errors`` (one-line errors), ``env`` (environment detection), ``requires`` and ``magics`` (running
+TensorRT cells only where TensorRT exists), ``cuda`` (checked CUDA calls, streams and device
+buffers), ``timing`` (CUDA-event timing), ``engine`` (TensorRT engines for 10.x and 11.x),
+``cache`` (every on-disk cache), ``models`` (ONNX building blocks shared by chapters), ``reference``
+(ONNX Runtime runs and error statistics), ``precision`` (FP16 conversion and tensor-by-tensor
+comparison), ``results`` (recorded GPU runs with provenance), ``plots`` (figure style), ``tables``
+(text tables).
+
+Subpackages: ``chapters`` (code used by one chapter, a module per chapter topic), ``experiments``
+(the GPU recorders behind ``python -m trtfaq record``, a module per chapter topic) and ``tools``
+(the command line: ``cli``, ``doctor``, ``preflight`` for ``run-all``, ``colab``).
 """
 from .errors import BookError
 

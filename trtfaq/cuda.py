@@ -25,7 +25,11 @@ def check(result):
 
 
 class Stream:
-    """A CUDA stream; ``handle`` is the integer TensorRT's ``execute_async_v3`` takes."""
+    """A CUDA stream; ``handle`` is the integer TensorRT's ``execute_async_v3`` takes.
+
+    Destroyed by :meth:`close` or at the end of a ``with`` block (like ``CudaStreamContext`` in
+    TensorRT's ``samples/python/common_runtime.py``), not whenever garbage is collected.
+    """
 
     def __init__(self):
         self._rt = require_gpu()
@@ -33,24 +37,44 @@ class Stream:
 
     @property
     def handle(self) -> int:
+        if self._stream is None:
+            raise CudaError("this stream was closed")
         return int(self._stream)
 
     def synchronize(self) -> None:
         check(self._rt.cudaStreamSynchronize(self._stream))
 
-    def __del__(self):
+    def close(self) -> None:
+        """Wait for the stream's work, then destroy it (idempotent)."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            check(self._rt.cudaStreamSynchronize(stream))
+            check(self._rt.cudaStreamDestroy(stream))
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):  # a safety net only: close() or ``with`` free it deterministically
         try:
-            self._rt.cudaStreamDestroy(self._stream)
+            self.close()
         except Exception:
             pass
 
 
 class DeviceBuffer:
-    """``nbytes`` of device memory from ``cudaMalloc``; ``ptr`` is what ``set_tensor_address`` takes."""
+    """``nbytes`` of device memory from ``cudaMalloc``; ``ptr`` is what ``set_tensor_address`` takes.
+
+    Freed by :meth:`free` or at the end of a ``with`` block.
+    """
 
     def __init__(self, nbytes: int):
         self._rt = require_gpu()
         self.nbytes = int(nbytes)
+        if self.nbytes < 0:
+            raise CudaError(f"a buffer cannot have {self.nbytes} bytes")
         self.ptr = int(check(self._rt.cudaMalloc(max(self.nbytes, 1))))
 
     def upload(self, array: np.ndarray, stream: Stream) -> None:
@@ -61,6 +85,7 @@ class DeviceBuffer:
                                        self._rt.cudaMemcpyKind.cudaMemcpyHostToDevice, stream._stream))
 
     def download(self, array: np.ndarray, stream: Stream) -> np.ndarray:
+        """Enqueue a copy into ``array``; it holds the data only after ``stream.synchronize()``."""
         if not array.flags["C_CONTIGUOUS"] or array.nbytes > self.nbytes:
             raise CudaError("download needs a C-contiguous host array no larger than the buffer")
         check(self._rt.cudaMemcpyAsync(array.ctypes.data, self.ptr, array.nbytes,
@@ -69,14 +94,34 @@ class DeviceBuffer:
 
     def free(self) -> None:
         if self.ptr:
-            check(self._rt.cudaFree(self.ptr))
-            self.ptr = 0
+            ptr, self.ptr = self.ptr, 0
+            check(self._rt.cudaFree(ptr))
 
-    def __del__(self):
+    def __enter__(self) -> DeviceBuffer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.free()
+
+    def __del__(self):  # a safety net only
         try:
             self.free()
         except Exception:
             pass
+
+
+def device_key() -> str:
+    """The current CUDA device as the engine cache names it: name and compute capability, plus the
+    PCI bus id when the process sees several GPUs (chapter 4: one plan per device). A plan built on
+    one GPU is never served to a GPU of another kind."""
+    rt = require_gpu()
+    dev = check(rt.cudaGetDevice())
+    prop = check(rt.cudaGetDeviceProperties(dev))
+    name = prop.name.decode() if isinstance(prop.name, bytes) else str(prop.name)
+    key = f"{name.rstrip(chr(0))} sm{prop.major}{prop.minor}"
+    if check(rt.cudaGetDeviceCount()) > 1:
+        key += f" pci {prop.pciDomainID:04x}:{prop.pciBusID:02x}:{prop.pciDeviceID:02x}"
+    return key
 
 
 def address(addr) -> int:

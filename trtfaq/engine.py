@@ -3,24 +3,24 @@ onwards; chapter 7 builds its networks by hand and uses only :class:`Engine`).
 
 Only calls present in both TensorRT 10.x and 11.x are used, except the weak ``FP16`` builder flag,
 which is gated on the major version (removed in 11.0, where precision comes from the model).
-Plans are cached under a key of (model hash, TensorRT version, GPU, build config): a different key
-rebuilds, never loads. The book only loads plans it built itself.
+Plans are cached (:mod:`trtfaq.cache`) under a key of (model hash, TensorRT version, device, build
+config): a different key rebuilds, never loads. The book only loads plans it built itself.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cache import EngineCache, engine_key, timing_cache_path, write_atomic
 from .errors import BookError, CacheError, InputError
 from .requires import require_tensorrt
 
 if TYPE_CHECKING:
+    import tensorrt as trt
+
     from .cuda import DeviceBuffer
 
 Shape = tuple[int, ...]
@@ -117,20 +117,38 @@ def trt_major(trt) -> int:
     return int(str(trt.__version__).split(".")[0])
 
 
+def tensors_by_name(network: trt.INetworkDefinition) -> dict:
+    """Every layer output of a TensorRT network by name, e.g. to mark one as an output or a debug
+    tensor (chapter 6)."""
+    tensors = {}
+    for i in range(network.num_layers):
+        layer = network.get_layer(i)
+        for j in range(layer.num_outputs):
+            tensors[layer.get_output(j).name] = layer.get_output(j)
+    return tensors
+
+
 def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, timing_cache: Path | None = None,
-                     verbose: bool = False) -> bytes:
-    """Parse ONNX bytes and build a serialized plan (TensorRT 10.x and 11.x)."""
+                     verbose: bool = False, logger=None, network_hook=None) -> bytes:
+    """Parse ONNX bytes and build a serialized plan (TensorRT 10.x and 11.x).
+
+    ``logger``: a ``trt.Logger`` to use (default: a new one, VERBOSE if ``verbose``).
+    ``network_hook(network)``: called after parsing and before the build, e.g. to mark extra outputs.
+    """
     check_profile_shapes(config.profiles)
     require_tensorrt()
     import tensorrt as trt
 
-    logger = trt.Logger(trt.Logger.VERBOSE if verbose else trt.Logger.WARNING)
+    if logger is None:
+        logger = trt.Logger(trt.Logger.VERBOSE if verbose else trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # explicit batch in 10.x; 11.x is always strongly typed
-    parser = trt.OnnxParser(network, logger)
+    parser = trt.OnnxParser(network, logger)  # keep it alive until the build: it owns the weights
     if not parser.parse(onnx_bytes):
         problems = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
         raise BookError(f"the ONNX parser rejected the model: {problems}")
+    if network_hook is not None:
+        network_hook(network)
     cfg = builder.create_builder_config()
     if config.workspace_bytes is not None:
         cfg.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(config.workspace_bytes))
@@ -156,79 +174,31 @@ def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, 
     if plan is None:
         raise BookError("TensorRT could not build the engine: rerun with verbose=True to see why")
     if cache is not None and timing_cache is not None:
-        timing_cache.parent.mkdir(parents=True, exist_ok=True)
-        timing_cache.write_bytes(bytes(cache.serialize()))
+        write_atomic(timing_cache, bytes(cache.serialize()))
     return bytes(plan)
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("TRTFAQ_CACHE", Path.home() / ".cache" / "trtfaq"))
-
-
-def cache_key(onnx_bytes: bytes, config: BuildConfig, trt_version: str, gpu: str) -> str:
-    """sha256 over model, TensorRT version, GPU (name and compute capability) and build config."""
-    material = json.dumps({"model": hashlib.sha256(onnx_bytes).hexdigest(), "tensorrt": trt_version,
-                           "gpu": gpu, "config": config.as_key()}, sort_keys=True)
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-class EngineCache:
-    """Plans on disk: ``<key>.plan`` beside ``<key>.json`` (what was built, and the plan's sha256)."""
-
-    def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root is not None else default_cache_dir() / "engines"
-
-    def paths(self, key: str) -> tuple[Path, Path]:
-        return self.root / f"{key}.plan", self.root / f"{key}.json"
-
-    def load(self, key: str) -> bytes | None:
-        """The cached plan, ``None`` if there is none; :class:`CacheError` if it is corrupt."""
-        plan_path, meta_path = self.paths(key)
-        if not plan_path.exists() and not meta_path.exists():
-            return None
-        try:
-            meta = json.loads(meta_path.read_text())
-            plan = plan_path.read_bytes()
-        except (OSError, ValueError) as exc:
-            raise CacheError(f"engine cache entry {key} is unreadable ({type(exc).__name__}): delete "
-                             f"{plan_path.name} and {meta_path.name}") from None
-        if not isinstance(meta, dict) or meta.get("key") != key:
-            raise CacheError(f"engine cache entry {key} belongs to another key: delete it")
-        if hashlib.sha256(plan).hexdigest() != meta.get("plan_sha256"):
-            raise CacheError(f"engine cache entry {key} is corrupt (sha256 mismatch): delete {plan_path.name}")
-        return plan
-
-    def store(self, key: str, plan: bytes, meta: dict) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        plan_path, meta_path = self.paths(key)
-        plan_path.write_bytes(plan)
-        meta_path.write_text(json.dumps({**meta, "key": key, "plan_sha256": hashlib.sha256(plan).hexdigest()},
-                                        indent=1, sort_keys=True))
 
 
 def cached_plan(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), cache: EngineCache | None = None,
                 verbose: bool = False) -> bytes:
-    """The plan for ``onnx_bytes`` and ``config`` on this GPU and TensorRT: from the cache, or built
-    (with a timing cache per TensorRT version and GPU) and stored."""
-    from . import env
+    """The plan for ``onnx_bytes`` and ``config`` on the current GPU and this TensorRT: from the
+    cache, or built (with a timing cache per TensorRT version and device) and stored."""
+    from .cuda import device_key
 
     require_tensorrt()
     import tensorrt as trt
 
-    gpus = env.gpus()[0]
-    gpu = f"{gpus[0].name} sm{gpus[0].compute_capability}" if gpus else "unknown GPU"
+    device = device_key()
     cache = cache or EngineCache()
-    key = cache_key(onnx_bytes, config, str(trt.__version__), gpu)
+    key = engine_key(onnx_bytes, config.as_key(), str(trt.__version__), device)
     try:
         plan = cache.load(key)
     except CacheError as exc:
         print(f"{exc}; rebuilding")
         plan = None
     if plan is None:
-        slug = "".join(ch if ch.isalnum() else "-" for ch in f"{trt.__version__}-{gpu}")
         plan = build_serialized(onnx_bytes, config, verbose=verbose,
-                                timing_cache=cache.root.parent / "timing" / f"{slug}.cache")
-        cache.store(key, plan, {"tensorrt": str(trt.__version__), "gpu": gpu, "config": config.as_key()})
+                                timing_cache=timing_cache_path(str(trt.__version__), device))
+        cache.store(key, plan, {"tensorrt": str(trt.__version__), "device": device, "config": config.as_key()})
     return plan
 
 
@@ -238,7 +208,11 @@ def _three_shapes(dims) -> tuple[Shape, Shape, Shape]:
 
 
 class Engine:
-    """A deserialized engine with one execution context, run by tensor name with ``execute_async_v3``."""
+    """A deserialized engine with one execution context, run by tensor name with ``execute_async_v3``.
+
+    Device buffers are allocated once per tensor and reused while they are large enough. Free
+    everything deterministically with :meth:`close` or a ``with`` block.
+    """
 
     def __init__(self, plan: bytes):
         from .cuda import Stream
@@ -253,11 +227,30 @@ class Engine:
             raise BookError("TensorRT could not deserialize the plan (built by another TensorRT "
                             "version or for another GPU?): rebuild it")
         self.context = self.engine.create_execution_context()
+        if self.context is None:
+            raise BookError("TensorRT could not create an execution context (out of device memory?)")
         self.stream = Stream()
         self.specs = self._read_specs()
         self._profile: int | None = None
-        self._buffers: list[DeviceBuffer] = []
-        self._outputs: dict[str, tuple[np.ndarray, DeviceBuffer]] = {}
+        self._buffers: dict[str, DeviceBuffer] = {}
+        self._outputs: dict[str, np.ndarray] = {}
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the stream, free every device buffer, destroy the stream and release the context
+        and engine (idempotent)."""
+        if getattr(self, "stream", None) is not None:
+            self.stream.close()
+        for buf in getattr(self, "_buffers", {}).values():
+            buf.free()
+        self._buffers, self._outputs = {}, {}
+        if hasattr(self, "context"):  # TensorRT frees a context and an engine with their last reference
+            del self.context, self.engine
 
     def _read_specs(self) -> list[TensorSpec]:
         import tensorrt as trt
@@ -281,11 +274,23 @@ class Engine:
         inputs = [s for s in self.specs if s.is_input]
         return [{s.name: s.profiles[i] for s in inputs} for i in range(self.engine.num_optimization_profiles)]
 
+    def _buffer(self, name: str, nbytes: int) -> DeviceBuffer:
+        """The device buffer of tensor ``name``, reallocated only when ``nbytes`` no longer fits."""
+        from .cuda import DeviceBuffer
+
+        buf = self._buffers.get(name)
+        if buf is None or buf.nbytes < nbytes:
+            if buf is not None:
+                self.stream.synchronize()  # work in flight may still use the old buffer
+                buf.free()
+            buf = self._buffers[name] = DeviceBuffer(nbytes)
+        return buf
+
     def bind(self, feeds: dict[str, np.ndarray], profile: int | None = None) -> int:
         """Prepare a run: pick (or check) the profile, select it FIRST, then set input shapes, upload
         inputs and set every tensor address. Returns the profile index used."""
-        from .cuda import DeviceBuffer
-
+        if not hasattr(self, "context"):
+            raise BookError("this engine was closed")
         if profile is None:
             profile = profile_for(self.profiles, {n: np.shape(a) for n, a in feeds.items()})
         check_feeds(self.specs, feeds, profile)
@@ -295,23 +300,29 @@ class Engine:
                 raise BookError(f"TensorRT refused optimization profile {profile}")
             self.stream.synchronize()  # the switch may enqueue copies on this stream
             self._profile = profile
-        self._buffers, self._outputs = [], {}
+        self._outputs = {}
         for spec in self.specs:
             if spec.is_input:
                 arr = np.ascontiguousarray(feeds[spec.name])
-                ctx.set_input_shape(spec.name, arr.shape)
-                buf = DeviceBuffer(arr.nbytes)
+                if not ctx.set_input_shape(spec.name, arr.shape):
+                    raise BookError(f"TensorRT refused shape {arr.shape} for input {spec.name!r}: see its log")
+                buf = self._buffer(spec.name, arr.nbytes)
                 buf.upload(arr, self.stream)
-                self._buffers.append(buf)
                 ctx.set_tensor_address(spec.name, buf.ptr)
         for spec in self.specs:
             if not spec.is_input:
                 host = np.empty(tuple(ctx.get_tensor_shape(spec.name)), spec.dtype)
-                buf = DeviceBuffer(host.nbytes)
-                self._buffers.append(buf)
-                ctx.set_tensor_address(spec.name, buf.ptr)
-                self._outputs[spec.name] = (host, buf)
+                ctx.set_tensor_address(spec.name, self._buffer(spec.name, host.nbytes).ptr)
+                self._outputs[spec.name] = host
         return profile
+
+    def typed(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``feeds`` converted to the engine's own input types (an FP16 engine takes float16)."""
+        types = {s.name: s.dtype for s in self.specs if s.is_input}
+        unknown = sorted(set(feeds) - set(types))
+        if unknown:
+            raise InputError(f"the engine has no input {unknown[0]!r}: its inputs are {sorted(types)}")
+        return {name: np.asarray(arr).astype(types[name]) for name, arr in feeds.items()}
 
     def enqueue(self) -> None:
         """``execute_async_v3`` on the engine's stream, nothing else (what :meth:`time` measures)."""
@@ -319,10 +330,12 @@ class Engine:
             raise BookError("execute_async_v3 failed: see the TensorRT log above")
 
     def outputs(self) -> dict[str, np.ndarray]:
-        for host, buf in self._outputs.values():
-            buf.download(host, self.stream)
+        """Copy every output to the host and wait for the stream; fresh arrays on every call."""
+        out = {name: np.empty_like(host) for name, host in self._outputs.items()}
+        for name, host in out.items():
+            self._buffers[name].download(host, self.stream)
         self.stream.synchronize()
-        return {name: host for name, (host, _) in self._outputs.items()}
+        return out
 
     def infer(self, feeds: dict[str, np.ndarray], profile: int | None = None) -> dict[str, np.ndarray]:
         """Run once and return the outputs; ``profile=None`` picks the first profile that fits."""

@@ -78,7 +78,7 @@ def run_tensors(model, feeds: dict[str, np.ndarray], backend: str = "onnxruntime
         from onnx.reference import ReferenceEvaluator
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            got = ReferenceEvaluator(model).run(None, feeds, intermediate=True)
+            got: dict = ReferenceEvaluator(model).run(None, feeds, intermediate=True)  # type: ignore[assignment]
         return {k: np.asarray(v) for k, v in got.items() if k not in feeds}
     from polygraphy import constants
     from polygraphy.backend.onnx import modify_outputs
@@ -88,10 +88,9 @@ def run_tensors(model, feeds: dict[str, np.ndarray], backend: str = "onnxruntime
     from .reference import session
 
     marked = modify_outputs(copy.deepcopy(model), outputs=constants.MARK_ALL)
-    with G_LOGGER.verbosity(G_LOGGER.ERROR):
-        # the book's one-thread CPU session (deterministic); Polygraphy's SessionFromOnnx also works
-        with OnnxrtRunner(session(marked)) as runner:
-            got = runner.infer(feeds)
+    # the book's one-thread CPU session (deterministic); Polygraphy's SessionFromOnnx also works
+    with G_LOGGER.verbosity(G_LOGGER.ERROR), OnnxrtRunner(session(marked)) as runner:
+        got = runner.infer(feeds)
     return {k: np.asarray(v) for k, v in got.items()}
 
 
@@ -153,62 +152,3 @@ def format_table(rows: list[TensorDiff]) -> str:
         lines.append(f"{r.tensor:<10} {r.op:<10} {r.max_abs:>11.3g} {r.scale:>10.4g} {r.scaled:>9.2e} "
                      f"{r.nonfinite:>7}  {verdict}")
     return "\n".join(lines)
-
-
-def summary(scores, reference_scores, labels) -> dict:
-    """How far a run's output scores are from a reference run's: worst absolute error, that error
-    relative to the largest reference score, non-finite count, top-1 agreement and accuracy."""
-    a = np.asarray(scores, np.float64)
-    r = np.asarray(reference_scores, np.float64)
-    if a.shape != r.shape:
-        raise InputError(f"cannot compare scores of shape {a.shape} with {r.shape}")
-    ok = np.isfinite(a)
-    max_abs = float(np.abs(a - r)[ok].max(initial=0.0))
-    return {"max_abs": max_abs, "rel": max_abs / float(np.abs(r).max()), "nonfinite": int((~ok).sum()),
-            "agreement": agreement(a, r), "accuracy": float(np.mean(top1(a) == np.asarray(labels)))}
-
-
-def format_summary(rows: dict[str, dict]) -> str:
-    """:func:`summary` rows by model name as a fixed-width table."""
-    width = max([20] + [len(name) for name in rows])
-    lines = [f"{'model':<{width}} {'max abs':>8} {'rel':>9} {'inf/NaN':>7} {'top-1 agree':>11} {'accuracy':>8}"]
-    for name, s in rows.items():
-        lines.append(f"{name:<{width}} {s['max_abs']:>8.3g} {s['rel']:>9.2e} {s['nonfinite']:>7} "
-                     f"{s['agreement']:>11.1%} {s['accuracy']:>8.1%}")
-    return "\n".join(lines)
-
-
-def top1(scores) -> np.ndarray:
-    """Predicted class per row (argmax of the scores; rows holding NaN count as class -1)."""
-    s = np.asarray(scores, np.float64)
-    if s.ndim != 2:
-        raise InputError(f"expected scores of shape (N, classes), got {s.shape}")
-    pred = np.argmax(np.where(np.isnan(s), -np.inf, s), axis=1)
-    return np.where(np.isnan(s).any(axis=1), -1, pred)
-
-
-def agreement(scores, reference_scores) -> float:
-    """Fraction of rows whose predicted class matches the reference's."""
-    a, b = top1(scores), top1(reference_scores)
-    if a.shape != b.shape:
-        raise InputError(f"cannot compare predictions of {a.shape[0]} and {b.shape[0]} rows")
-    return float(np.mean(a == b))
-
-
-def polygraphy_cli(args: list[str], cwd) -> tuple[int, list[str]]:
-    """Run ``polygraphy <args>`` in folder ``cwd``; returns its exit code and its per-tensor verdict
-    lines (``PASSED | Output: ...`` / ``FAILED | Output: ...``), without timings or paths."""
-    import re
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    exe = Path(sys.executable).with_name("polygraphy")
-    cmd = [str(exe)] if exe.exists() else [shutil.which("polygraphy") or "polygraphy"]
-    try:
-        proc = subprocess.run(cmd + list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
-    except FileNotFoundError:
-        raise InputError("the polygraphy command is not installed: pip install polygraphy") from None
-    lines = [m.group(1) for m in re.finditer(r"((?:PASSED|FAILED) \| Output: '[^']*'[^\n]*)", proc.stdout + proc.stderr)]
-    return proc.returncode, lines

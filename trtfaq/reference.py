@@ -53,7 +53,7 @@ def run_onnxruntime(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray
 
 
 @dataclass(frozen=True)
-class Errors:
+class ErrorStats:
     """How far ``actual`` is from a reference: worst absolute and relative error, non-finite count."""
 
     max_abs: float
@@ -66,7 +66,7 @@ class Errors:
         return f"max abs {self.max_abs:.3g}, max rel {self.max_rel:.3g}{nf}"
 
 
-def errors(actual, reference, floor: float = 1e-6) -> Errors:
+def error_stats(actual, reference, floor: float = 1e-6) -> ErrorStats:
     """Errors of ``actual`` against ``reference`` (computed in float64).
 
     Relative error divides by ``max(|reference|, floor)`` so that zeros in the reference do not
@@ -79,5 +79,5 @@ def errors(actual, reference, floor: float = 1e-6) -> Errors:
     finite = np.isfinite(a)
     diff = np.abs(a - r)[finite]
     rel = diff / np.maximum(np.abs(r[finite]), floor)
-    return Errors(max_abs=float(diff.max(initial=0.0)), max_rel=float(rel.max(initial=0.0)),
+    return ErrorStats(max_abs=float(diff.max(initial=0.0)), max_rel=float(rel.max(initial=0.0)),
                   nonfinite=int(a.size - finite.sum()), size=int(a.size))

@@ -155,7 +155,7 @@ def _fix_required_after_default(text: str) -> str:
             line = lines[i]
             head, rest = line.split("(", 1)
             depth, end = 1, 0
-            for end, ch in enumerate(rest):
+            for end, ch in enumerate(rest):  # noqa: B007 - `end` is read after the loop
                 depth += ch == "("
                 depth -= ch == ")"
                 if depth == 0:

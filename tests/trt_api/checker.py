@@ -94,9 +94,9 @@ class _Analyzer(ast.NodeVisitor):
                 self.bind(elt, None)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, None)
-        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
-            if typ is not None:
-                self.self_types[target.attr] = typ
+        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+              and typ is not None):
+            self.self_types[target.attr] = typ
 
     def type_of(self, node) -> str | None:
         """Type tag of an expression: MODULE, ``class:X``, an API class name, or None (unknown)."""
@@ -422,7 +422,7 @@ def check(sources: list[Source], apis: list[API]) -> Report:
 
 
 def book_sources(root: Path) -> list[Source]:
-    """The helper package's modules and every notebook's code cells."""
-    out = [python_source(p, root) for p in sorted((root / "trtfaq").glob("*.py"))]
+    """Every module of the helper package, subpackages included, and every notebook's code cells."""
+    out = [python_source(p, root) for p in sorted((root / "trtfaq").rglob("*.py"))]
     out += [notebook_source(p, root) for p in sorted((root / "notebooks").glob("*.ipynb"))]
     return out

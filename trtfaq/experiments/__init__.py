@@ -1,33 +1,42 @@
 """GPU experiments that record evidence without TensorRT (``python -m trtfaq record NAME``).
 
-Each experiment runs on a CUDA GPU with PyTorch (and Triton where named), times with the book's
-CUDA-event timer (:mod:`trtfaq.timing`), and saves one :mod:`trtfaq.results` file of raw samples
-and provenance. They are labelled "not TensorRT": they show the mechanism a chapter explains on
-real hardware, not TensorRT's own numbers.
+One module per chapter topic; each experiment is a plain function ``f(out_folder) -> path`` that runs
+on a CUDA GPU with PyTorch (and Triton where named), times with the book's CUDA-event timer
+(:mod:`trtfaq.timing`), and saves one :mod:`trtfaq.results` file of raw samples and provenance.
+They are labelled "not TensorRT": they show the mechanism a chapter explains on real hardware, not
+TensorRT's own numbers. Reading a recorded run back is the chapter's code (:mod:`trtfaq.chapters`).
 """
 from __future__ import annotations
 
-EXPERIMENTS = {
-    "ch01-tactics": ("trtfaq.experiments.ch01", "tactics"),
-    "ch01-batch-curve": ("trtfaq.experiments.ch01", "batch_curve"),
-    "timer-check": ("trtfaq.experiments.ch01", "timer_check"),
-    "ch06-precision": ("trtfaq.experiments.ch06", "precision"),
-}
+from collections.abc import Callable
+from pathlib import Path
 
 
-def run(name: str, out) -> "object":
-    import importlib
+def _registry() -> dict[str, Callable[[Path], Path]]:
+    from . import batch_profiles, timer, wrong_answers
 
+    return {
+        "ch01-tactics": batch_profiles.tactics,
+        "ch01-batch-curve": batch_profiles.batch_curve,
+        "timer-check": timer.timer_check,
+        "ch06-precision": wrong_answers.precision,
+    }
+
+
+#: experiment names, in the order ``record all`` runs them
+EXPERIMENTS = ("ch01-tactics", "ch01-batch-curve", "timer-check", "ch06-precision")
+
+
+def run(name: str, out: Path) -> Path:
+    """Run experiment ``name`` and return the result file it saved in ``out``."""
     from ..errors import BookError
+    from ..requires import require_gpu
 
     if name not in EXPERIMENTS:
         raise BookError(f"unknown experiment {name!r}: choose from {', '.join(EXPERIMENTS)}")
-    from ..requires import require_gpu
-
     require_gpu()
     try:
         import torch  # noqa: F401
     except ImportError:
         raise BookError(f"{name} needs PyTorch with CUDA: pip install torch") from None
-    module, func = EXPERIMENTS[name]
-    return getattr(importlib.import_module(module), func)(out)
+    return _registry()[name](out)

@@ -11,83 +11,15 @@
 """
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
-from .. import digits, results
-from ..precision import top1
-from ..errors import ResultError
-from .ch01 import _libraries, _log
+from .. import results
+from ..chapters.wrong_answers import networks, top1, weights_digest
+from .common import libraries, log
 
 CHAPTER = "notebooks/06-wrong-answers"
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16")
 K_SIZES = (256, 1024, 4096, 16384, 65536)
-
-
-def networks() -> dict:
-    """The chapter's trained weights (numpy, float32) and test inputs, exactly as the notebook makes them."""
-    data = digits.load()
-    x = digits.preprocess(data.train_images)
-    raw = digits.to_bytes(data.train_images)
-    paper = digits.on_paper(data.train_images)
-    return {
-        "labels": data.test_labels,
-        "mlp": (digits.train_mlp(x, data.train_labels), digits.preprocess(data.test_images)),
-        "l2": (digits.train_mlp(raw / np.linalg.norm(raw, axis=1, keepdims=True), data.train_labels, steps=600),
-               digits.to_bytes(data.test_images)),
-        "centroids": (digits.centroids(paper, data.train_labels), digits.on_paper(data.test_images)),
-    }
-
-
-def weights_digest(mlp, l2_mlp, centers) -> str:
-    """sha256 over every weight array, so a recorded run can be matched with the notebook's weights."""
-    h = hashlib.sha256()
-    for net in (mlp, l2_mlp):
-        for arr in (net.w1, net.b1, net.w2, net.b2):
-            h.update(np.ascontiguousarray(arr, np.float32).tobytes())
-    h.update(np.ascontiguousarray(centers, np.float32).tobytes())
-    return h.hexdigest()
-
-
-#: each network's tensors in graph order (the result file stores them with sorted keys)
-ORDER = {"mlp": ("h", "hr", "y"), "l2": ("sq", "sumsq", "norm", "unit", "h", "hr", "y"),
-         "centroid_expanded": ("x2", "xc", "x2_minus", "dist", "y"), "centroid_direct": ("diff", "dist", "y")}
-NAMES = {"mlp": "mlp", "l2": "l2", "centroid_expanded": "centroid (expanded)", "centroid_direct": "centroid (direct)"}
-
-
-def summary(result) -> list[dict]:
-    """Per network and precision, recomputed from a recorded run's raw predictions: top-1 agreement
-    with float64, accuracy, the output's worst error relative to its largest value, and the first
-    tensor (in graph order) holding inf or NaN."""
-    data = result.data
-    labels = np.asarray(data["labels"])
-    rows = []
-    keys = [k for k in NAMES if k in data["networks"]] + [k for k in data["networks"] if k not in NAMES]
-    for key in keys:
-        net = data["networks"][key]
-        ref = np.asarray(net["reference_pred"])
-        for prec in data["precisions"]:
-            entry = net["precisions"][prec]
-            pred = np.asarray(entry["pred"])
-            if pred.shape != ref.shape or pred.shape != labels.shape:
-                raise ResultError(f"{result.path.name}: {key}/{prec} has {pred.size} predictions, expected {labels.size}")
-            y = entry["tensors"]["y"]
-            order = ORDER.get(key, tuple(sorted(entry["tensors"])))
-            bad = [name for name in order if entry["tensors"][name]["nonfinite"]]
-            rows.append({"network": NAMES.get(key, key), "precision": prec,
-                         "agreement": float(np.mean(pred == ref)), "accuracy": float(np.mean(pred == labels)),
-                         "rel": y["max_abs"] / y["scale"] if y["scale"] else y["max_abs"],
-                         "first_nonfinite": bad[0] if bad else "-"})
-    return rows
-
-
-def format_summary(rows: list[dict]) -> str:
-    lines = [f"{'network':<20} {'precision':<9} {'top-1 agree':>11} {'accuracy':>8} {'rel err':>9}  first inf/NaN"]
-    for r in rows:
-        lines.append(f"{r['network']:<20} {r['precision']:<9} {r['agreement']:>11.1%} {r['accuracy']:>8.1%} "
-                     f"{r['rel']:>9.2e}  {r['first_nonfinite']}")
-    return "\n".join(lines)
 
 
 def _forward(torch, name: str, params, x):
@@ -153,7 +85,7 @@ def precision(out):
              "centroid_direct": ((nets["centroids"][0],), nets["centroids"][1])}
     models_out = {}
     for name, (params, x) in cases.items():
-        _log(f"network {name}")
+        log(f"network {name}")
 
         def run(prec):
             dtype = _set_precision(torch, prec)
@@ -171,11 +103,11 @@ def precision(out):
             got = run(prec)
             pred = _top1(got["y"].double().cpu().numpy())
             entry["precisions"][prec] = {"pred": pred, "tensors": _compare(ref, got)}
-            _log(f"  {prec}: agreement {np.mean(np.array(pred) == np.array(ref_pred)):.4f}")
+            log(f"  {prec}: agreement {np.mean(np.array(pred) == np.array(ref_pred)):.4f}")
         models_out[name] = entry
     torch.set_float32_matmul_precision("highest")
 
-    _log("matrix products")
+    log("matrix products")
     gen = torch.Generator(device="cpu").manual_seed(0)
     gemm = []
     for k in K_SIZES:
@@ -196,12 +128,14 @@ def precision(out):
         gemm.append(row)
 
     data = {"networks": models_out, "labels": [int(v) for v in nets["labels"]], "gemm": gemm,
-            "weights_sha256": weights_digest(nets["mlp"][0], nets["l2"][0], nets["centroids"][0]), "precisions": list(PRECISIONS),
+            "weights_sha256": weights_digest(nets["mlp"][0], nets["l2"][0], nets["centroids"][0]),
+            "precisions": list(PRECISIONS),
             "settings": {"tf32": "torch.set_float32_matmul_precision('high')",
                          "fp32": "torch.set_float32_matmul_precision('highest')",
                          "fp16/bf16": "weights and inputs cast with .to(dtype); every tensor in that type",
-                         "fp16_fp32_reduction": "torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False"}}
-    prov = results.provenance("python -m trtfaq record ch06-precision", _libraries())
+                         "fp16_fp32_reduction":
+                             "torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False"}}
+    prov = results.provenance("python -m trtfaq record ch06-precision", libraries())
     return results.save(out, "ch06-precision", CHAPTER,
                         "Chapter 6 networks and matrix products in FP32, TF32, FP16, BF16 against float64",
                         "measured with PyTorch on the GPU, not TensorRT", prov, data)

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 
 TAGS = ["nbval-skip", "skip-execution", "hide-cell"]
-#: Colab's runtimes ship CUDA 12 drivers; TensorRT 10.x and 11.x both have cu12 wheels.
-PACKAGES = ['"tensorrt-cu12>=10.0,<12"', '"cuda-python>=12.6,<13"']
+#: Colab's runtimes ship CUDA 12 drivers; TensorRT 10.x and 11.x both have cu12 wheels. The pins of
+#: TensorRT and cuda-python are the package's ``gpu-cu12`` extra (pyproject.toml).
+EXTRA = "gpu-cu12"
 
 
 def repository_url(config: Path) -> str:
@@ -28,11 +29,12 @@ def repository_url(config: Path) -> str:
 def install_cell_source(repo_url: str) -> str:
     return "\n".join([
         "# Colab only: install the book's helpers and TensorRT, and check for a GPU runtime.",
-        "import subprocess, sys",
+        "import subprocess",
+        "import sys",
+        "",
         'if "google.colab" in sys.modules:',
         '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",',
-        f'                    "trtfaq @ git+{repo_url}",',
-        f"                    {', '.join(PACKAGES)}], check=True)",
+        f'                    "trtfaq[{EXTRA}] @ git+{repo_url}"], check=True)',
         '    if subprocess.run(["nvidia-smi"], capture_output=True).returncode != 0:',
         '        print("No GPU runtime: choose Runtime > Change runtime type > GPU, then run all cells again.")',
     ])
@@ -45,7 +47,7 @@ def is_install_cell(cell: dict) -> bool:
 def update_notebook(path: Path, repo_url: str) -> bool:
     """Put the install cell first in ``path`` (replacing an old one); True if the file changed."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {"tags": TAGS}, "outputs": [],
+    cell: dict = {"cell_type": "code", "execution_count": None, "metadata": {"tags": TAGS}, "outputs": [],
             "source": install_cell_source(repo_url)}
     cells = nb["cells"]
     code_index = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells))

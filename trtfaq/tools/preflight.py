@@ -21,7 +21,7 @@ def toc_notebooks(root: Path) -> list[str]:
 
 
 @dataclass
-class Result:
+class ChapterRun:
     chapter: str
     status: str       # "ok" or "FAILED"
     seconds: float
@@ -30,7 +30,7 @@ class Result:
     error: str = ""
 
 
-def run_notebook(path: Path, timeout: int = 600) -> Result:
+def run_notebook(path: Path, timeout: int = 600) -> ChapterRun:
     import nbclient
     import nbformat
 
@@ -48,10 +48,10 @@ def run_notebook(path: Path, timeout: int = 600) -> Result:
         error = error.replace("|", "\\|")  # keep the Markdown table intact
     code = [c for c in nb.cells if c.cell_type == "code"]
     skipped = sum(any(SKIP_MARK in o.get("text", "") for o in c.get("outputs", [])) for c in code)
-    return Result(path.stem, status, time.perf_counter() - start, len(code), skipped, error)
+    return ChapterRun(path.stem, status, time.perf_counter() - start, len(code), skipped, error)
 
 
-def report(results: list[Result], environment: str) -> str:
+def report(results: list[ChapterRun], environment: str) -> str:
     lines = ["# Preflight report", "", "Environment:", "", "```", environment, "```", "",
              "| Chapter | Status | Time (s) | Code cells | TensorRT/GPU cells skipped | First error |",
              "|---|---|---|---|---|---|"]
@@ -63,7 +63,7 @@ def report(results: list[Result], environment: str) -> str:
 
 
 def main(root: Path, out: Path, timeout: int = 600) -> int:
-    from .env import detect
+    from ..env import detect
 
     chapters = toc_notebooks(root)
     results = []

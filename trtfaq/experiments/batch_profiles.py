@@ -5,13 +5,11 @@
   profile's ``opt`` shape) and compares it with the best configuration per size.
 - ``batch_curve``: latency of the chapter's MLP (1024 -> 4096 -> 1024, FP16) per batch size with
   CUDA graphs, plus the measured copy-bandwidth and FP16 matrix ceilings.
-- ``timer_check``: the book's timer against ``triton.testing.do_bench`` on the same workloads.
 """
 from __future__ import annotations
 
-import sys
-
 from .. import results, timing
+from .common import ceilings, libraries, log, stream
 
 CHAPTER = "notebooks/01-batch-profiles"
 SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -21,36 +19,6 @@ CONFIGS = [  # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages)
     (16, 32, 128, 4, 4), (16, 64, 64, 4, 4), (32, 64, 64, 4, 4), (64, 64, 64, 4, 4),
     (64, 128, 64, 4, 4), (128, 64, 64, 4, 4), (128, 128, 64, 8, 3), (128, 256, 64, 8, 3),
 ]
-
-
-def _libraries():
-    import numpy
-    import torch
-
-    libs = {"torch": torch.__version__, "numpy": numpy.__version__}
-    try:
-        import triton
-
-        libs["triton"] = triton.__version__
-    except ImportError:
-        pass
-    try:
-        from importlib.metadata import version
-
-        libs["cuda-bindings"] = version("cuda-bindings")
-    except Exception:
-        pass
-    return libs
-
-
-def _stream():
-    import torch
-
-    return torch.cuda.current_stream().cuda_stream
-
-
-def _log(msg):
-    print(msg, flush=True, file=sys.stderr)
 
 
 def _matmul_kernel():
@@ -111,10 +79,10 @@ def tactics(out):
             with torch.cuda.graph(graph):
                 for _ in range(LAUNCHES):
                     launch()
-            samples = timing.time_cuda(graph.replay, _stream(), warmup=5, repeats=60) / LAUNCHES
+            samples = timing.time_cuda(graph.replay, stream(), warmup=5, repeats=60) / LAUNCHES
             runs.append({"size": m, "config": list(cfg), "samples_ms": samples.tolist()})
         best = min((r for r in runs if r["size"] == m), key=lambda r: timing.summarize(r["samples_ms"]).median)
-        _log(f"tactics: M={m:4d} best {best['config']} {timing.summarize(best['samples_ms'])}")
+        log(f"tactics: M={m:4d} best {best['config']} {timing.summarize(best['samples_ms'])}")
     data = {"gemm": {"K": K, "N": N_HIDDEN, "dtype": "float16", "accumulate": "float32"},
             "sizes": SIZES, "configs": [list(c) for c in CONFIGS], "runs": runs,
             "max_relative_error_vs_float64": max(errors.values()),
@@ -122,22 +90,7 @@ def tactics(out):
     return results.save(out, "ch01-tactics", CHAPTER,
                         "One GEMM, eight tile configurations, timed at every batch size",
                         "Measured with Triton kernels on the GPU, not TensorRT",
-                        results.provenance("python -m trtfaq record ch01-tactics", _libraries()), data)
-
-
-def _ceilings():
-    import torch
-
-    gen = torch.Generator(device="cuda").manual_seed(1)
-    src = torch.randn(256 * 2**20, device="cuda", generator=gen)        # 1 GiB of float32
-    dst = torch.empty_like(src)
-    copy = timing.time_cuda(lambda: dst.copy_(src), _stream(), warmup=5, repeats=30)
-    n = 8192
-    x = torch.randn(n, n, device="cuda", dtype=torch.float16, generator=gen)
-    y = torch.randn(n, n, device="cuda", dtype=torch.float16, generator=gen)
-    gemm = timing.time_cuda(lambda: torch.matmul(x, y), _stream(), warmup=5, repeats=30)
-    return {"copy": {"bytes_moved": 2 * src.numel() * 4, "samples_ms": copy.tolist()},
-            "gemm_fp16": {"flops": 2 * n ** 3, "n": n, "samples_ms": gemm.tolist()}}
+                        results.provenance("python -m trtfaq record ch01-tactics", libraries()), data)
 
 
 def batch_curve(out):
@@ -155,55 +108,25 @@ def batch_curve(out):
         x = torch.randn(m, K, device="cuda", dtype=torch.float16, generator=gen)
         ref = torch.relu(x.double() @ w1.double().T) @ w2.double().T
         stream = torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.current_stream())
+        stream.wait_stream(torch.cuda.currentstream())
         with torch.cuda.stream(stream):
             for _ in range(3):
                 mlp(x)
-        torch.cuda.current_stream().wait_stream(stream)
+        torch.cuda.currentstream().wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             y = mlp(x)
         graph.replay()
         torch.cuda.synchronize()
         rel = float((y.double() - ref).norm() / ref.norm())
-        samples = timing.time_cuda(graph.replay, _stream(), warmup=20, repeats=200)
+        samples = timing.time_cuda(graph.replay, stream(), warmup=20, repeats=200)
         curve.append({"size": m, "samples_ms": samples.tolist(), "relative_error_vs_float64": rel})
-        _log(f"batch curve: M={m:4d} {timing.summarize(samples)} rel err {rel:.1e}")
+        log(f"batch curve: M={m:4d} {timing.summarize(samples)} rel err {rel:.1e}")
     weights_bytes = 2 * (w1.numel() + w2.numel())
     data = {"model": {"layers": [K, N_HIDDEN, K], "dtype": "float16", "weights_bytes": weights_bytes,
                       "flops_per_sample": 2 * 2 * K * N_HIDDEN},
-            "curve": curve, "ceilings": _ceilings(), "timer": {"warmup": 20, "repeats": 200, "cuda_graphs": True}}
+            "curve": curve, "ceilings": ceilings(), "timer": {"warmup": 20, "repeats": 200, "cuda_graphs": True}}
     return results.save(out, "ch01-batch-curve", CHAPTER,
                         "Latency of the chapter's MLP per batch size (CUDA graphs)",
                         "Measured with PyTorch (cuBLAS) on the GPU, not TensorRT",
-                        results.provenance("python -m trtfaq record ch01-batch-curve", _libraries()), data)
-
-
-def timer_check(out):
-    import torch
-    from triton.testing import do_bench
-
-    gen = torch.Generator(device="cuda").manual_seed(2)
-    work = {}
-    for n in (4096, 8192):
-        x = torch.randn(n, n, device="cuda", dtype=torch.float16, generator=gen)
-        y = torch.randn(n, n, device="cuda", dtype=torch.float16, generator=gen)
-        work[f"fp16 GEMM {n}x{n}x{n}"] = (lambda x=x, y=y: torch.matmul(x, y))
-    src = torch.randn(128 * 2**20, device="cuda", generator=gen)  # 512 MiB, far beyond L2
-    dst = torch.empty_like(src)
-    work["copy 512 MiB"] = lambda: dst.copy_(src)
-    rows = []
-    for name, fn in work.items():
-        ours = timing.time_cuda(fn, _stream(), warmup=10, repeats=100)
-        theirs = do_bench(fn, warmup=25, rep=200, return_mode="all")
-        a, b = timing.summarize(ours).median, timing.summarize(theirs).median
-        rows.append({"workload": name, "book_timer": {"samples_ms": ours.tolist()},
-                     "do_bench": {"samples_ms": [float(t) for t in theirs]},
-                     "median_difference_percent": 100 * (a - b) / b})
-        _log(f"timer check: {name}: book {a:.4f} ms, do_bench {b:.4f} ms, {100 * (a - b) / b:+.2f} %")
-    data = {"workloads": rows, "book_timer": {"warmup": 10, "repeats": 100},
-            "do_bench": {"warmup_ms": 25, "rep_ms": 200, "return_mode": "all"}}
-    return results.save(out, "timer-check", CHAPTER,
-                        "The book's CUDA-event timer against triton.testing.do_bench",
-                        "Measured with PyTorch on the GPU, not TensorRT",
-                        results.provenance("python -m trtfaq record timer-check", _libraries()), data)
+                        results.provenance("python -m trtfaq record ch01-batch-curve", libraries()), data)

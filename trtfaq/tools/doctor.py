@@ -11,7 +11,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from . import env
+from .. import env
 
 MIN_CACHE_DISK_GIB = 1.0
 MIN_FREE_GPU_MIB = 2048
@@ -71,13 +71,14 @@ def checks(require_gpu: bool = False, disk_free_bytes: int | None = None) -> lis
                          "the book supports TensorRT 10.x and 11.x"))
     elif e.tensorrt_problem and e.tensorrt_problem != "not installed":
         out.append(Check("FAIL", "TensorRT", e.tensorrt_problem,
-                         "reinstall: pip install --force-reinstall tensorrt-cu12 (or -cu13), and check LD_LIBRARY_PATH"))
+                         "reinstall: pip install --force-reinstall tensorrt-cu12 (or -cu13), "
+                         "and check LD_LIBRARY_PATH"))
     else:
         out.append(Check(miss, "TensorRT", "not installed: TensorRT cells print one line and are skipped",
                          "pip install -r requirements-gpu-cu12.txt (or -cu13)"))
-    from .engine import default_cache_dir
+    from ..cache import root
 
-    cache = default_cache_dir()
+    cache = root()
     probe = cache if cache.exists() else next((p for p in cache.parents if p.exists()), cache.anchor)
     free = disk_free_bytes if disk_free_bytes is not None else shutil.disk_usage(probe).free
     gib = free / 2**30

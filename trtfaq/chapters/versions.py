@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BookError, InputError
+from ..errors import BookError, InputError
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,10 @@ def decode(value: int) -> Version:
 # ----- library files ---------------------------------------------------------------------------
 
 def cache_dir() -> Path:
-    """Where downloaded runtime libraries are kept (under the book's cache, ``$TRTFAQ_CACHE``)."""
-    from .engine import default_cache_dir
+    """Where downloaded runtime libraries are kept (``libs/`` in the book's cache)."""
+    from ..cache import folder
 
-    return default_cache_dir().resolve() / "libs"
+    return folder("libs").resolve()  # /proc/self/maps shows resolved paths
 
 
 def fetch_runtime_library(requirement: str) -> Path:
@@ -97,7 +97,7 @@ def _elf(path: Path):
     path = Path(path)
     if not path.is_file():
         raise InputError(f"library file {path} does not exist")
-    fh = open(path, "rb")
+    fh = open(path, "rb")  # noqa: SIM115 - ELFFile reads it lazily, so it stays open with the object
     try:
         return ELFFile(fh)
     except ELFError:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import BookError
+    from ..errors import BookError
 
     try:
         return _main(argv)
@@ -41,7 +41,7 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "env":
-        from .env import detect
+        from ..env import detect
 
         print(detect())
         return 0
@@ -54,7 +54,7 @@ def _main(argv: list[str] | None) -> int:
 
         return run_all(args.root, args.report, args.timeout)
     if args.command == "record":
-        from . import experiments, results
+        from .. import experiments, results
 
         names = list(experiments.EXPERIMENTS) if args.experiment == "all" else [args.experiment]
         for name in names:

@@ -1,0 +1,378 @@
+"""Chapter 6: wrong answers. The chapter's real data, its misbehaving models, classification
+metrics, Polygraphy's command line, and the recorded GPU run read back.
+
+Data: scikit-learn's ``digits`` (1797 handwritten 8x8 images, shipped offline with scikit-learn),
+its preprocessing contract, a small classifier trained on it, and a check that catches
+preprocessing mistakes.
+
+The contract every model of chapter 6 is trained with: an image of raw intensities 0..16 (what
+``load_digits`` gives), divided by 16 and flattened row by row to 64 features in [0, 1]
+(:func:`preprocess`). :class:`InputCheck` compares a batch with the training features, so that a
+wrong scale, a transposed layout or inverted intensities is a one-line error instead of quietly
+wrong answers.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError, ResultError
+from ..models import MLP, axes, finish, io
+from ..tables import table
+
+TEST_SIZE = 360  # a fixed 20 % of the 1797 images
+SPLIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Images of raw intensities 0..16, shape (N, 8, 8), and labels 0..9; a fixed train/test split."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+
+def load() -> Digits:
+    """The digits data set, split with a fixed seed (1437 training and 360 test images)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise InputError("chapter 6 needs scikit-learn for its data set: pip install scikit-learn") from None
+    data = load_digits()
+    images = np.asarray(data.images, np.float32)
+    labels = np.asarray(data.target, np.int64)
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
+    test, train = order[:TEST_SIZE], order[TEST_SIZE:]
+    return Digits(images[train], labels[train], images[test], labels[test])
+
+
+def _images(images) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != (8, 8):
+        raise InputError(f"expected digit images of shape (N, 8, 8), got {images.shape}")
+    return images
+
+
+def preprocess(images) -> np.ndarray:
+    """The contract: raw intensities 0..16 divided by 16, flattened row-major to (N, 64) float32."""
+    return (_images(images).astype(np.float32) / np.float32(16.0)).reshape(-1, 64)
+
+
+def to_bytes(images) -> np.ndarray:
+    """The images as an 8-bit camera would give them: (N, 64) values 0..255, float32."""
+    return np.round(_images(images).astype(np.float64) * (255.0 / 16.0)).astype(np.float32).reshape(-1, 64)
+
+
+def on_paper(images) -> np.ndarray:
+    """Dark ink on white paper: ``1 - x/16``, (N, 64) float32 in [0, 1] (a scanner's view)."""
+    return (np.float32(1.0) - preprocess(images)).astype(np.float32)
+
+
+def train_mlp(features, labels, hidden: int = 32, steps: int = 400, lr: float = 0.01, seed: int = 0) -> MLP:
+    """A 64 -> ``hidden`` -> 10 ReLU perceptron trained with full-batch Adam on softmax cross-entropy,
+    in float64 numpy (deterministic; about 0.3 s). Returns float32 weights."""
+    x = np.asarray(features, np.float64)
+    y = np.asarray(labels)
+    if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
+        raise InputError(f"need features (N, D) and N labels, got {x.shape} and {y.shape}")
+    if y.min() < 0 or y.max() > 9:
+        raise InputError("labels must be digits 0..9")
+    rng = np.random.default_rng(seed)
+    n, d_in = x.shape
+    params = [rng.standard_normal((hidden, d_in)) / np.sqrt(d_in), np.zeros(hidden),
+              rng.standard_normal((10, hidden)) / np.sqrt(hidden), np.zeros(10)]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    onehot = np.eye(10)[y]
+    for t in range(1, steps + 1):
+        w1, b1, w2, b2 = params
+        h = x @ w1.T + b1
+        hr = np.maximum(h, 0.0)
+        z = hr @ w2.T + b2
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - onehot) / n
+        gh = (g @ w2) * (h > 0)
+        grads = [gh.T @ x, gh.sum(0), g.T @ hr, g.sum(0)]
+        for i, (param, grad) in enumerate(zip(params, grads)):
+            m[i] = 0.9 * m[i] + 0.1 * grad
+            v[i] = 0.999 * v[i] + 0.001 * grad * grad
+            param -= lr * (m[i] / (1 - 0.9 ** t)) / (np.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8)
+    w1, b1, w2, b2 = (p.astype(np.float32) for p in params)
+    return MLP(w1=w1, b1=b1, w2=w2, b2=b2)
+
+
+def centroids(features, labels) -> np.ndarray:
+    """The mean feature vector of each digit, shape (10, D), float32."""
+    x, y = np.asarray(features, np.float64), np.asarray(labels)
+    missing = [k for k in range(10) if not np.any(y == k)]
+    if missing:
+        raise InputError(f"no training sample of digit(s) {missing}")
+    return np.stack([x[y == k].mean(axis=0) for k in range(10)]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """What preprocessed training features look like: range, and per-feature mean and spread.
+
+    :meth:`check` refuses a batch whose values leave the training range (wrong scale) or whose
+    per-feature means sit far from the training means, measured in standard errors of a batch of
+    that size (transposed layout, swapped channels, inverted intensities). Run it on a validation
+    batch of a few dozen inputs once, before trusting a deployment's answers.
+    """
+
+    low: float
+    high: float
+    mean: np.ndarray
+    std: np.ndarray
+    limit: float = 4.0
+
+    @classmethod
+    def fit(cls, features, limit: float = 4.0) -> InputCheck:
+        x = np.asarray(features, np.float64)
+        if x.ndim != 2 or len(x) < 2:
+            raise InputError(f"need training features of shape (N >= 2, D), got {x.shape}")
+        return cls(float(x.min()), float(x.max()), x.mean(axis=0), x.std(axis=0), limit)
+
+    def distance(self, batch) -> float:
+        """RMS over features of (batch mean - training mean) / standard error; about 1 for a
+        batch drawn like the training data."""
+        x = np.asarray(batch, np.float64)
+        if x.ndim != 2 or x.shape[1] != self.mean.shape[0] or len(x) == 0:
+            raise InputError(f"expected a batch of shape (N, {self.mean.shape[0]}), got {x.shape}")
+        # a floor on the spread keeps features that never vary in training (always-0 pixels) usable
+        se = np.sqrt((self.std ** 2 + 1e-2) / len(x))
+        return float(np.sqrt(np.mean(((x.mean(axis=0) - self.mean) / se) ** 2)))
+
+    def check(self, batch) -> float:
+        """The :meth:`distance` of a good batch; one-line :class:`InputError` for a suspicious one."""
+        x = np.asarray(batch)
+        if x.dtype != np.float32:
+            raise InputError(f"preprocessed input must be float32, got {x.dtype}")
+        d = self.distance(x)
+        lo, hi = float(x.min()), float(x.max())
+        tol = 1e-6 * max(1.0, abs(self.high - self.low))
+        if lo < self.low - tol or hi > self.high + tol:
+            raise InputError(f"values span [{lo:g}, {hi:g}] but training inputs span [{self.low:g}, "
+                             f"{self.high:g}]: check the scaling")
+        if d > self.limit:
+            raise InputError(f"batch statistics are {d:.1f} standard errors from the training data "
+                             f"(limit {self.limit:g}): check layout (transposed? NHWC vs NCHW?), channel "
+                             f"order and scaling")
+        return d
+
+
+# ----- the chapter's models ---------------------------------------------------------------------
+
+def l2_normalized_classifier(mlp: MLP):
+    """Chapter 6's overflow model: ``x / sqrt(sum(x*x))`` over the features, then ``mlp``.
+
+    Input ``x`` is (N, 64) raw 8-bit intensities 0..255. The sum of squares reaches about 10^6,
+    far beyond float16's largest value 65504. Tensors: ``sq``, ``sumsq``, ``norm``, ``unit``, then
+    the perceptron's ``h``, ``hr``, ``y``.
+    """
+    from onnx import helper
+
+    d_in, d_out = mlp.w1.shape[1], mlp.w2.shape[0]
+    inits, head = mlp.onnx_nodes("unit")
+    nodes = [helper.make_node("Mul", ["x", "x"], ["sq"], name="square"),
+             helper.make_node("ReduceSum", ["sq", "axes1"], ["sumsq"], name="sum_squares", keepdims=1),
+             helper.make_node("Sqrt", ["sumsq"], ["norm"], name="sqrt"),
+             helper.make_node("Div", ["x", "norm"], ["unit"], name="normalize")] + head
+    graph = helper.make_graph(nodes, "l2_classifier", [io("x", ["N", d_in])], [io("y", ["N", d_out])],
+                              [axes("axes1", [1])] + inits)
+    return finish(graph, "l2_classifier")
+
+
+CENTROID_FORMS = ("expanded", "direct")
+
+
+def centroid_classifier(centers, form: str = "expanded"):
+    """Chapter 6's rounding model: scores ``y = -|x - c_k|^2`` for each class centre ``c_k``.
+
+    ``form="expanded"`` computes ``|x|^2 - 2 x.c + |c|^2`` (one matrix product, as GEMM-based
+    nearest-neighbour search does): tensors ``sq``, ``x2``, ``xc``, ``two_xc``, ``x2_minus``,
+    ``dist``, ``y``. ``form="direct"`` subtracts first: ``x3``, ``diff``, ``sq``, ``dist``, ``y``.
+    """
+    from onnx import helper, numpy_helper
+
+    if form not in CENTROID_FORMS:
+        raise InputError(f"unknown centroid form {form!r}: use one of {', '.join(CENTROID_FORMS)}")
+    c = np.asarray(centers, np.float32)
+    if c.ndim != 2:
+        raise InputError(f"class centres must have shape (K, D), got {c.shape}")
+    k, d = c.shape
+    if form == "expanded":
+        inits = [numpy_helper.from_array(np.ascontiguousarray(c.T), "centers_t"),
+                 numpy_helper.from_array((c.astype(np.float64) ** 2).sum(1).astype(np.float32), "c2"),
+                 numpy_helper.from_array(np.array(2.0, np.float32), "two"), axes("axes1", [1])]
+        nodes = [helper.make_node("Mul", ["x", "x"], ["sq"], name="square"),
+                 helper.make_node("ReduceSum", ["sq", "axes1"], ["x2"], name="sum_squares", keepdims=1),
+                 helper.make_node("MatMul", ["x", "centers_t"], ["xc"], name="dot_centers"),
+                 helper.make_node("Mul", ["xc", "two"], ["two_xc"], name="times_two"),
+                 helper.make_node("Sub", ["x2", "two_xc"], ["x2_minus"], name="subtract"),
+                 helper.make_node("Add", ["x2_minus", "c2"], ["dist"], name="add_c2")]
+    else:
+        inits = [numpy_helper.from_array(c, "centers"), axes("axes1", [1]), axes("axes2", [2])]
+        nodes = [helper.make_node("Unsqueeze", ["x", "axes1"], ["x3"], name="unsqueeze"),
+                 helper.make_node("Sub", ["x3", "centers"], ["diff"], name="subtract"),
+                 helper.make_node("Mul", ["diff", "diff"], ["sq"], name="square"),
+                 helper.make_node("ReduceSum", ["sq", "axes2"], ["dist"], name="sum_squares", keepdims=0)]
+    nodes.append(helper.make_node("Neg", ["dist"], ["y"], name="negate"))
+    graph = helper.make_graph(nodes, f"centroid_{form}", [io("x", ["N", d])], [io("y", ["N", k])], inits)
+    return finish(graph, f"centroid_{form}")
+
+
+# ----- classification metrics ----------------------------------------------------------------------
+
+def compare_scores(scores, reference_scores, labels) -> dict:
+    """How far a run's output scores are from a reference run's: worst absolute error, that error
+    relative to the largest reference score, non-finite count, top-1 agreement and accuracy."""
+    a = np.asarray(scores, np.float64)
+    r = np.asarray(reference_scores, np.float64)
+    if a.shape != r.shape:
+        raise InputError(f"cannot compare scores of shape {a.shape} with {r.shape}")
+    ok = np.isfinite(a)
+    max_abs = float(np.abs(a - r)[ok].max(initial=0.0))
+    return {"max_abs": max_abs, "rel": max_abs / float(np.abs(r).max()), "nonfinite": int((~ok).sum()),
+            "agreement": agreement(a, r), "accuracy": float(np.mean(top1(a) == np.asarray(labels)))}
+
+
+def scores_table(rows: dict[str, dict]) -> str:
+    """:func:`compare_scores` rows by model name as a text table."""
+    return table(["model", "max abs", "rel", "inf/NaN", "top-1 agree", "accuracy"],
+                 [[name, f"{s['max_abs']:.3g}", f"{s['rel']:.2e}", s["nonfinite"], f"{s['agreement']:.1%}",
+                   f"{s['accuracy']:.1%}"] for name, s in rows.items()])
+
+
+def top1(scores) -> np.ndarray:
+    """Predicted class per row (argmax of the scores; rows holding NaN count as class -1)."""
+    s = np.asarray(scores, np.float64)
+    if s.ndim != 2:
+        raise InputError(f"expected scores of shape (N, classes), got {s.shape}")
+    pred = np.argmax(np.where(np.isnan(s), -np.inf, s), axis=1)
+    return np.where(np.isnan(s).any(axis=1), -1, pred)
+
+
+def agreement(scores, reference_scores) -> float:
+    """Fraction of rows whose predicted class matches the reference's."""
+    a, b = top1(scores), top1(reference_scores)
+    if a.shape != b.shape:
+        raise InputError(f"cannot compare predictions of {a.shape[0]} and {b.shape[0]} rows")
+    return float(np.mean(a == b))
+
+
+# ----- Polygraphy's command line -------------------------------------------------------------------
+
+def polygraphy_cli(args: list[str], cwd) -> tuple[int, list[str]]:
+    """Run ``polygraphy <args>`` in folder ``cwd``; returns its exit code and its per-tensor verdict
+    lines (``PASSED | Output: ...`` / ``FAILED | Output: ...``), without timings or paths."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("polygraphy")
+    cmd = [str(exe)] if exe.exists() else [shutil.which("polygraphy") or "polygraphy"]
+    try:
+        proc = subprocess.run(cmd + list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
+    except FileNotFoundError:
+        raise InputError("the polygraphy command is not installed: pip install polygraphy") from None
+    verdict = r"((?:PASSED|FAILED) \| Output: '[^']*'[^\n]*)"
+    lines = [m.group(1) for m in re.finditer(verdict, proc.stdout + proc.stderr)]
+    return proc.returncode, lines
+
+
+# ----- the recorded GPU run (experiment ch06-precision) --------------------------------------------
+
+def networks() -> dict:
+    """The chapter's trained weights (numpy, float32) and test inputs, exactly as the notebook makes them."""
+    data = load()
+    x = preprocess(data.train_images)
+    raw = to_bytes(data.train_images)
+    paper = on_paper(data.train_images)
+    return {
+        "labels": data.test_labels,
+        "mlp": (train_mlp(x, data.train_labels), preprocess(data.test_images)),
+        "l2": (train_mlp(raw / np.linalg.norm(raw, axis=1, keepdims=True), data.train_labels, steps=600),
+               to_bytes(data.test_images)),
+        "centroids": (centroids(paper, data.train_labels), on_paper(data.test_images)),
+    }
+
+
+def weights_digest(mlp, l2_mlp, centers) -> str:
+    """sha256 over every weight array, so a recorded run can be matched with the notebook's weights."""
+    h = hashlib.sha256()
+    for net in (mlp, l2_mlp):
+        for arr in (net.w1, net.b1, net.w2, net.b2):
+            h.update(np.ascontiguousarray(arr, np.float32).tobytes())
+    h.update(np.ascontiguousarray(centers, np.float32).tobytes())
+    return h.hexdigest()
+
+
+#: each network's tensors in graph order (the result file stores them with sorted keys)
+ORDER = {"mlp": ("h", "hr", "y"), "l2": ("sq", "sumsq", "norm", "unit", "h", "hr", "y"),
+         "centroid_expanded": ("x2", "xc", "x2_minus", "dist", "y"), "centroid_direct": ("diff", "dist", "y")}
+NAMES = {"mlp": "mlp", "l2": "l2", "centroid_expanded": "centroid (expanded)", "centroid_direct": "centroid (direct)"}
+
+
+def recorded_rows(result) -> list[dict]:
+    """Per network and precision, recomputed from a recorded run's raw predictions: top-1 agreement
+    with float64, accuracy, the output's worst error relative to its largest value, and the first
+    tensor (in graph order) holding inf or NaN."""
+    data = result.data
+    labels = np.asarray(data["labels"])
+    rows = []
+    keys = [k for k in NAMES if k in data["networks"]] + [k for k in data["networks"] if k not in NAMES]
+    for key in keys:
+        net = data["networks"][key]
+        ref = np.asarray(net["reference_pred"])
+        for prec in data["precisions"]:
+            entry = net["precisions"][prec]
+            pred = np.asarray(entry["pred"])
+            if pred.shape != ref.shape or pred.shape != labels.shape:
+                raise ResultError(f"{result.path.name}: {key}/{prec} has {pred.size} predictions, "
+                                  f"expected {labels.size}")
+            y = entry["tensors"]["y"]
+            order = ORDER.get(key, tuple(sorted(entry["tensors"])))
+            bad = [name for name in order if entry["tensors"][name]["nonfinite"]]
+            rows.append({"network": NAMES.get(key, key), "precision": prec,
+                         "agreement": float(np.mean(pred == ref)), "accuracy": float(np.mean(pred == labels)),
+                         "rel": y["max_abs"] / y["scale"] if y["scale"] else y["max_abs"],
+                         "first_nonfinite": bad[0] if bad else "-"})
+    return rows
+
+
+def recorded_table(rows: list[dict]) -> str:
+    """:func:`recorded_rows` as a text table."""
+    return table(["network", "precision", "top-1 agree", "accuracy", "rel err", "first inf/NaN"],
+                 [[r["network"], r["precision"], f"{r['agreement']:.1%}", f"{r['accuracy']:.1%}", f"{r['rel']:.2e}",
+                   r["first_nonfinite"]] for r in rows], align="<<>>><")
+
+
+def show_gemm_errors(result) -> None:
+    """The recorded matrix-product errors against the inner dimension K, one line per precision."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    gemm = result.data["gemm"]
+    k = [row["k"] for row in gemm]
+    with plots.style():
+        fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+        for prec, label in (("fp32", "FP32"), ("tf32", "TF32"), ("fp16", "FP16"),
+                            ("fp16_fp32_reduction", "FP16, no reduced-precision reduction"), ("bf16", "BF16")):
+            ax.loglog(k, [row[prec]["rms_rel"] for row in gemm], "o-" if prec != "fp16_fp32_reduction" else "x--",
+                      ms=4, label=label)
+        ax.set_xlabel("inner dimension K")
+        ax.set_ylabel("RMS error / RMS of the result")
+        ax.legend(fontsize=8, loc="center right")
+        plots.source_note(ax, f"{result.label}; {result.provenance['gpu']}, {result.provenance['created'][:10]} "
+                              "(caption above)")
+        plt.show()
