@@ -15,6 +15,8 @@ import pytest
 from bookfiles import ROOT
 from trt_api.bindings import cache_root
 
+pytestmark = pytest.mark.network  # fetches the official wheels from PyPI once, then reads the cache
+
 MODELOPT = "nvidia-modelopt==0.47.0"
 
 

@@ -14,6 +14,8 @@ import pytest
 from bookfiles import ROOT
 from trt_api import REPORTS, api, bindings, checker
 
+pytestmark = pytest.mark.network  # fetches the official wheels from PyPI once, then reads the cache
+
 
 @pytest.fixture(scope="session")
 def apis():

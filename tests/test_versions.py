@@ -55,6 +55,7 @@ def test_fetch_needs_an_exact_pin():
     assert "pin an exact version" in one_line(e)
 
 
+@pytest.mark.network
 def test_fetch_of_a_release_that_does_not_exist(tmp_path, monkeypatch):
     monkeypatch.setenv("TRTFAQ_CACHE", str(tmp_path))
     with pytest.raises(BookError) as e:
@@ -62,6 +63,7 @@ def test_fetch_of_a_release_that_does_not_exist(tmp_path, monkeypatch):
     assert one_line(e).startswith("could not download tensorrt-dispatch-cu13-libs==0.0.0 from PyPI")
 
 
+@pytest.mark.network
 def test_the_real_11_4_dispatch_runtime():
     path = versions.fetch_runtime_library("tensorrt-dispatch-cu13-libs==11.4.0.106")
     v = versions.library_version(path)

@@ -1,4 +1,4 @@
-"""The book's figure style, and the caption line every figure carries (chapter 7 onwards)."""
+"""The book's figure style, and the caption line every figure carries (chapter 1 onwards)."""
 from __future__ import annotations
 
 import contextlib

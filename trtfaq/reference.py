@@ -1,4 +1,4 @@
-"""ONNX Runtime as the reference, and error metrics against a float64 truth (chapter 7 onwards)."""
+"""ONNX Runtime as the reference, and error metrics against a float64 truth (chapter 1 onwards)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""TensorRT version numbers: the integer encodings, and reading them from library files (chapter 5).
+"""Chapter 5: TensorRT version numbers. The integer encodings, and reading them from library files.
 
 ``getInferLibVersion()`` returns one integer. TensorRT 8.x and 9.x encode it as
 ``MAJOR*1000 + MINOR*100 + PATCH`` (8.6.1 -> 8601); 10.x and later as
