@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBDIR  ?= notebooks
 
-.PHONY: site test lint gpu-check cpu-check notebooks clean
+.PHONY: site test lint double gpu-check cpu-check notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ site: $(STAMP)
 # Ruff over the package, the tests and the notebooks (rules in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check trtfaq tests notebooks
+
+# One chapter under one flavour of the TensorRT test double (tests/double_pass.py runs them all).
+NB      ?= notebooks/01-batch-profiles.ipynb
+FLAVOUR ?= 11.4
+double: $(STAMP)
+	$(BIN)/python tests/double_pass.py --flavour $(FLAVOUR) $(NB)
 
 test: $(STAMP) lint
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || \

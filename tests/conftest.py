@@ -40,3 +40,10 @@ def pytest_terminal_summary(terminalreporter):
     for text in REPORTS:
         terminalreporter.write_sep("-", "TensorRT API check")
         terminalreporter.write_line(text)
+    try:
+        from test_double_pass import REPORT
+    except ImportError:
+        return
+    for text in REPORT:
+        terminalreporter.write_sep("-", "Chapters under the TensorRT test double")
+        terminalreporter.write_line(text)

@@ -217,6 +217,8 @@ class Engine:
     def __init__(self, plan: bytes):
         from .cuda import Stream
 
+        if plan is None:
+            raise BookError("there is no plan to run: the build failed (see the TensorRT log above)")
         require_tensorrt()
         import tensorrt as trt
 
