@@ -126,3 +126,29 @@ def test_stream_and_buffers_free_deterministically(trt):
     assert live_allocations() == 0 and buf.ptr == 0
     with pytest.raises(BookError):
         _ = stream.handle
+
+
+def test_timing_captures_a_cuda_graph_and_falls_back_when_capture_fails(trt, capsys):
+    from cuda.bindings import runtime as rt
+
+    from trtfaq import timing
+    from trtfaq.cuda import DeviceBuffer, Stream, check
+    from trtfaq.errors import CudaError, InputError
+
+    with Stream() as stream, DeviceBuffer(4096) as buf:
+        host = np.ones(1024, np.float32)
+        samples = timing.time_graph(lambda: buf.upload(host, stream), stream.handle, warmup=1, repeats=3, launches=4)
+        assert samples.shape == (3,) and np.all(samples > 0)
+        with pytest.raises(InputError) as e:
+            timing.time_graph(lambda: None, 0)
+        assert "default stream" in one_line(e)
+        with pytest.raises(CudaError) as e:   # a synchronous call inside the capture invalidates it
+            timing.time_graph(lambda: check(rt.cudaStreamSynchronize(stream.handle)), stream.handle)
+        assert "cudaErrorStreamCapture" in one_line(e)
+    with engine.Engine(engine.cached_plan(MLP.onnx().SerializeToString(), BUCKETS)) as eng:
+        x = np.ones((4, 16), np.float32)
+        assert eng.time({"x": x}, warmup=1, repeats=3).shape == (3,)
+        assert capsys.readouterr().out == ""
+        eng.enqueue = lambda: check(rt.cudaStreamSynchronize(eng.stream.handle))  # not capturable
+        assert eng.time({"x": x}, warmup=1, repeats=3, launches=2).shape == (3,)
+        assert "cannot be captured in a CUDA graph" in capsys.readouterr().out

@@ -100,7 +100,7 @@ def test_gallery_table_lists_every_run_with_its_provenance(tmp_path):
     save(tmp_path)
     table = results.gallery_table(results.list_results(tmp_path)).splitlines()
     assert len(table) == 3 and table[0] == "| Run | Hardware | Software | Provenance |"
-    assert "`results/x-nvidia-h100-80gb-hbm3-20261124T141529.json`" in table[2]
+    assert "`trtfaq/recorded/x-nvidia-h100-80gb-hbm3-20261124T141529.json`" in table[2]
     assert "driver 580.159.04, CUDA 13.0" in table[2] and "`0123456789`" in table[2] and "torch 2.11.0" in table[2]
 
 

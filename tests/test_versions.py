@@ -1,4 +1,5 @@
 import _ctypes
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,56 @@ def test_the_real_11_4_dispatch_runtime():
     symbols = versions.dynamic_symbols(path)
     assert "getInferLibVersion" in symbols and "createInferBuilder_INTERNAL" not in symbols
     assert "libc.so.6" in versions.needed_libraries(path)
+
+
+def _fake_wheel(cache, name="tensorrt-dispatch-cu13-libs", version="9.9.9"):
+    import zipfile
+
+    wheels = cache / "libs" / "wheels"
+    wheels.mkdir(parents=True)
+    path = wheels / f"{name.replace('-', '_')}-{version}-py3-none-manylinux_2_28_x86_64.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("tensorrt_libs/libnvinfer_dispatch.so.9", b"\x7fELF not really")
+    return f"{name}=={version}", path
+
+
+def test_without_network_the_error_says_so_in_one_line(tmp_path, monkeypatch):
+    import subprocess as sp
+
+    monkeypatch.setenv("TRTFAQ_CACHE", str(tmp_path))
+    failed = sp.CompletedProcess([], 1, "", "WARNING: Retrying ... Failed to establish a new connection: [Errno 101]\n"
+                                 "ERROR: Could not find a version that satisfies the requirement")
+    monkeypatch.setattr(versions.subprocess, "run", lambda *a, **k: failed)
+    with pytest.raises(BookError) as e:
+        versions.fetch_runtime_library("tensorrt-dispatch-cu13-libs==11.4.0.106")
+    assert "needs the network once" in one_line(e) and "doctor --prefetch" in one_line(e)
+
+
+def test_an_interrupted_extraction_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import zipfile
+
+    monkeypatch.setenv("TRTFAQ_CACHE", str(tmp_path))
+    requirement, _ = _fake_wheel(tmp_path)
+
+    def interrupted(self, path, members=None):
+        (Path(path) / "tensorrt_libs").mkdir(parents=True)
+        (Path(path) / "tensorrt_libs" / "libnvinfer_dispatch.so.9").write_bytes(b"\x7fEL")  # truncated
+        raise KeyboardInterrupt
+
+    real = zipfile.ZipFile.extractall
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        versions.fetch_runtime_library(requirement)
+    assert not list((tmp_path / "libs").glob("*/*/libnvinfer_*"))  # no truncated library anywhere
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", real)
+    lib = versions.fetch_runtime_library(requirement)      # the next run completes from the cached wheel
+    assert lib.read_bytes() == b"\x7fELF not really" and not list((tmp_path / "libs").glob(".*"))
+
+
+def test_a_corrupt_cached_wheel_is_deleted_with_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRTFAQ_CACHE", str(tmp_path))
+    requirement, wheel = _fake_wheel(tmp_path)
+    wheel.write_bytes(b"not a zip")
+    with pytest.raises(BookError) as e:
+        versions.fetch_runtime_library(requirement)
+    assert "is not a valid wheel: deleted" in one_line(e) and not wheel.exists()

@@ -45,6 +45,7 @@ class BuildConfig:
     workspace_bytes: int | None = None   # None: TensorRT's default (the device's memory)
     tf32: bool = True                     # TensorRT's default; False for a strict FP32 reference
     fp16: bool = False                    # 10.x weak typing only; on 11.x convert the model instead
+    obey_precision: bool = False          # 10.x: OBEY_PRECISION_CONSTRAINTS (layer precisions you pinned)
     #: one dict per optimization profile: input name -> (min, opt, max) shapes
     profiles: tuple[dict[str, tuple[Shape, Shape, Shape]], ...] = field(default_factory=tuple)
 
@@ -159,6 +160,10 @@ def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, 
             raise BookError("TensorRT 11 has no FP16 builder flag: convert the ONNX model to FP16 "
                             "(ModelOpt AutoCast) and build it as it is")
         cfg.set_flag(trt.BuilderFlag.FP16)  # type: ignore[attr-defined,unused-ignore]  # 10.x only, gated above
+    if config.obey_precision:
+        if trt_major(trt) >= 11:
+            raise BookError("TensorRT 11 has no precision constraints: types come from the model (strong typing)")
+        cfg.set_flag(trt.BuilderFlag.OBEY_PRECISION_CONSTRAINTS)  # type: ignore[attr-defined,unused-ignore]
     for shapes in config.profiles:
         profile = builder.create_optimization_profile()
         for name, (lo, opt, hi) in shapes.items():
@@ -346,9 +351,24 @@ class Engine:
         return self.outputs()
 
     def time(self, feeds: dict[str, np.ndarray], profile: int | None = None, warmup: int = 10,
-             repeats: int = 100) -> np.ndarray:
-        """Raw CUDA-event timings (ms) of ``execute_async_v3`` for these inputs (chapter 1)."""
-        from .timing import time_cuda
+             repeats: int = 100, launches: int = 20, graph: bool = True) -> np.ndarray:
+        """Raw CUDA-event timings (ms per inference) of ``execute_async_v3`` for these inputs (chapter 1).
+
+        By default the enqueue is captured once in a CUDA graph and each sample times ``launches``
+        graph launches (as ``trtexec --useCudaGraph``): the host's enqueue time stays out of the
+        GPU latency. ``graph=False``, or an engine whose enqueue cannot be captured, times
+        ``launches`` back-to-back ``execute_async_v3`` calls per event pair instead.
+        """
+        from .errors import CudaError
+        from .timing import time_cuda, time_graph
 
         self.bind(feeds, profile)
-        return time_cuda(self.enqueue, self.stream.handle, warmup=warmup, repeats=repeats)
+        self.enqueue()  # one ordinary enqueue before any capture (TensorRT's lazy set-up)
+        self.stream.synchronize()
+        if graph:
+            try:
+                return time_graph(self.enqueue, self.stream.handle, warmup=warmup, repeats=repeats, launches=launches)
+            except CudaError as exc:
+                print(f"this engine's enqueue cannot be captured in a CUDA graph ({exc}): timing "
+                      f"{launches} enqueues per sample instead")
+        return time_cuda(self.enqueue, self.stream.handle, warmup=warmup, repeats=repeats, launches=launches)

@@ -1,7 +1,8 @@
 """Recorded GPU results: raw samples plus provenance, saved as one JSON file per run (chapter 1
 onwards; listed on the site's results gallery).
 
-A GPU measurement made on one machine is stored in ``results/`` so that the CPU build can plot it
+A GPU measurement made on one machine is stored in ``trtfaq/recorded/`` (package data, so a pip install
+carries it to Colab) so that the CPU build can plot it
 and say exactly where it came from. Schema ``trtfaq-result/1``::
 
     {"schema": "trtfaq-result/1", "experiment": str, "chapter": str, "title": str,
@@ -139,8 +140,8 @@ def load(path: Path) -> Result:
 
 
 def default_folder() -> Path:
-    """``results/`` at the root of the book (beside ``notebooks/``)."""
-    return Path(__file__).resolve().parent.parent / "results"
+    """``recorded/`` inside the installed package: the recorded runs ship with it."""
+    return Path(__file__).resolve().parent / "recorded"
 
 
 def list_results(folder: Path | None = None, experiment: str | None = None) -> list[Result]:
@@ -155,7 +156,7 @@ def list_results(folder: Path | None = None, experiment: str | None = None) -> l
 def latest(experiment: str, folder: Path | None = None) -> Result:
     runs = list_results(folder, experiment)
     if not runs:
-        raise ResultError(f"no recorded run of {experiment} in {folder or 'results/'}: record one on a GPU "
+        raise ResultError(f"no recorded run of {experiment} in {folder or 'trtfaq/recorded/'}: record one on a GPU "
                           f"with `python -m trtfaq record {experiment}`")
     return runs[-1]
 
@@ -169,5 +170,5 @@ def gallery_table(runs: list[Result]) -> str:
         rows.append(f"| **{r.experiment}**: {r.title}. *{r.label}.* | {p['gpu']} (sm {p['compute_capability']}), "
                     f"driver {p['driver']}, CUDA {p['cuda_runtime']} | Python {p['python']}, {libs} "
                     f"| {p['created']}, commit `{p['git_commit'][:10]}`, `{p['command']}`, file "
-                    f"`results/{r.path.name}` |")
+                    f"`trtfaq/recorded/{r.path.name}` |")
     return "\n".join(rows)

@@ -1,8 +1,13 @@
 """GPU timing with CUDA events: warm-up, many repeats, median and spread (chapter 1 onwards).
 
-Times what a callable enqueues on a stream, between two events recorded on that stream, so host
-overhead between launches is excluded only when the callable is asynchronous. Samples are kept raw
-so that recorded runs can store them.
+Times what a callable enqueues on a stream, between two events recorded on that stream. One event
+pair around a single call of a few microseconds also times the host: if enqueueing takes longer than
+the GPU work (TensorRT's ``execute_async_v3`` or a PyTorch call costs the host about as much as a small
+network costs the GPU), the GPU waits for the host inside the measured interval and small-batch
+latencies come out too high and too flat. So each sample can time ``launches`` back-to-back calls and
+divide (:func:`time_cuda`), and :func:`time_graph` first captures the calls in a CUDA graph, so that the
+host enqueues one graph launch instead of every kernel (what ``trtexec --useCudaGraph`` does). Samples
+are kept raw so that recorded runs can store them; the results gallery checks both against a reference.
 """
 from __future__ import annotations
 
@@ -39,29 +44,76 @@ def summarize(samples_ms) -> Summary:
     return Summary(int(s.size), float(med), float(p10), float(p90), float(s.min()), float(s.max()))
 
 
-def time_cuda(enqueue, stream_handle: int = 0, warmup: int = 10, repeats: int = 100) -> np.ndarray:
+def _check_counts(warmup: int, repeats: int, launches: int) -> None:
+    if warmup < 0 or repeats < 1 or launches < 1:
+        raise InputError(f"need warmup >= 0, repeats >= 1 and launches >= 1, got {warmup}, {repeats}, {launches}")
+
+
+def _event_samples(rt, launch, stream_handle: int, repeats: int, launches: int) -> np.ndarray:
+    """``repeats`` samples: ``launches`` calls of ``launch()`` between one event pair, in ms per call."""
+    from .cuda import check
+
+    start = [check(rt.cudaEventCreate()) for _ in range(repeats)]
+    stop = [check(rt.cudaEventCreate()) for _ in range(repeats)]
+    try:
+        for a, b in zip(start, stop):
+            check(rt.cudaEventRecord(a, stream_handle))
+            for _ in range(launches):
+                launch()
+            check(rt.cudaEventRecord(b, stream_handle))
+        check(rt.cudaStreamSynchronize(stream_handle))
+        return np.array([check(rt.cudaEventElapsedTime(a, b)) / launches for a, b in zip(start, stop)], np.float64)
+    finally:
+        for ev in start + stop:
+            rt.cudaEventDestroy(ev)
+
+
+def time_cuda(enqueue, stream_handle: int = 0, warmup: int = 10, repeats: int = 100, launches: int = 1) -> np.ndarray:
     """Milliseconds per call of ``enqueue()`` measured with CUDA events on ``stream_handle``.
 
     ``enqueue`` must put its work on that stream (for TensorRT: ``ctx.execute_async_v3(handle)``;
-    for PyTorch: the current stream's ``cuda_stream``). Returns ``repeats`` raw samples.
+    for PyTorch: the current stream's ``cuda_stream``). Each of the ``repeats`` samples times
+    ``launches`` back-to-back calls and divides: this amortizes the events, but not the host's cost of
+    enqueueing, which :func:`time_graph` removes.
     """
     from .cuda import check
     from .requires import require_gpu
 
-    if warmup < 0 or repeats < 1:
-        raise InputError(f"need warmup >= 0 and repeats >= 1, got {warmup}, {repeats}")
+    _check_counts(warmup, repeats, launches)
     rt = require_gpu()
     for _ in range(warmup):
         enqueue()
     check(rt.cudaStreamSynchronize(stream_handle))
-    start = [check(rt.cudaEventCreate()) for _ in range(repeats)]
-    stop = [check(rt.cudaEventCreate()) for _ in range(repeats)]
-    for a, b in zip(start, stop):
-        check(rt.cudaEventRecord(a, stream_handle))
+    return _event_samples(rt, enqueue, stream_handle, repeats, launches)
+
+
+def time_graph(enqueue, stream_handle: int, warmup: int = 10, repeats: int = 100, launches: int = 20) -> np.ndarray:
+    """Milliseconds per call of ``enqueue()``, captured once into a CUDA graph and launched ``launches``
+    times per event pair (chapter 1).
+
+    Call ``enqueue()`` once before (TensorRT needs one ordinary enqueue before a capture, to finish
+    its lazy set-up). ``stream_handle`` must not be the legacy default stream (0), which cannot be
+    captured. Raises :class:`~trtfaq.errors.CudaError` if the work cannot be captured.
+    """
+    from .cuda import check
+    from .requires import require_gpu
+
+    _check_counts(warmup, repeats, launches)
+    if not stream_handle:
+        raise InputError("a CUDA graph cannot be captured on the default stream: use a stream of your own")
+    rt = require_gpu()
+    check(rt.cudaStreamBeginCapture(stream_handle, rt.cudaStreamCaptureMode.cudaStreamCaptureModeThreadLocal))
+    try:
         enqueue()
-        check(rt.cudaEventRecord(b, stream_handle))
-    check(rt.cudaStreamSynchronize(stream_handle))
-    samples = np.array([check(rt.cudaEventElapsedTime(a, b)) for a, b in zip(start, stop)], np.float64)
-    for ev in start + stop:
-        check(rt.cudaEventDestroy(ev))
-    return samples
+    finally:
+        graph = check(rt.cudaStreamEndCapture(stream_handle))
+    exe = check(rt.cudaGraphInstantiate(graph, 0))
+    try:
+        for _ in range(warmup):
+            check(rt.cudaGraphLaunch(exe, stream_handle))
+        check(rt.cudaStreamSynchronize(stream_handle))
+        return _event_samples(rt, lambda: check(rt.cudaGraphLaunch(exe, stream_handle)), stream_handle, repeats,
+                              launches)
+    finally:
+        rt.cudaGraphExecDestroy(exe)
+        rt.cudaGraphDestroy(graph)

@@ -55,6 +55,7 @@ ALIGN = 256
 GUARD = 1 << 20
 STREAM_HANDLES = 0x5500_0000_1000
 EVENT_HANDLES = 0x5600_0000_1000
+GRAPH_HANDLES = 0x5700_0000_1000
 
 
 class cudaError_t(IntEnum):
@@ -71,6 +72,9 @@ class cudaError_t(IntEnum):
     cudaErrorIllegalAddress = 700
     cudaErrorLaunchFailure = 719
     cudaErrorNotSupported = 801
+    cudaErrorStreamCaptureUnsupported = 900
+    cudaErrorStreamCaptureInvalidated = 901
+    cudaErrorStreamCaptureUnmatched = 903
     cudaErrorUnknown = 999
 
 
@@ -88,6 +92,9 @@ _ERROR_STRINGS = {
     cudaError_t.cudaErrorIllegalAddress: "an illegal memory access was encountered",
     cudaError_t.cudaErrorLaunchFailure: "unspecified launch failure",
     cudaError_t.cudaErrorNotSupported: "operation not supported",
+    cudaError_t.cudaErrorStreamCaptureUnsupported: "operation not permitted when stream is capturing",
+    cudaError_t.cudaErrorStreamCaptureInvalidated: "operation failed due to a previous error during capture",
+    cudaError_t.cudaErrorStreamCaptureUnmatched: "capture was not initiated in this stream",
     cudaError_t.cudaErrorUnknown: "unknown error",
 }
 
@@ -109,6 +116,12 @@ _OK = cudaError_t.cudaSuccess
 _INVALID_VALUE = cudaError_t.cudaErrorInvalidValue
 _BAD_HANDLE = cudaError_t.cudaErrorInvalidResourceHandle
 _NOT_READY = cudaError_t.cudaErrorNotReady
+
+
+class cudaStreamCaptureMode(IntEnum):
+    cudaStreamCaptureModeGlobal = 0
+    cudaStreamCaptureModeThreadLocal = 1
+    cudaStreamCaptureModeRelaxed = 2
 
 
 class _Handle:
@@ -134,6 +147,14 @@ class _Handle:
 
 
 class cudaStream_t(_Handle):
+    pass
+
+
+class cudaGraph_t(_Handle):
+    pass
+
+
+class cudaGraphExec_t(_Handle):
     pass
 
 
@@ -183,6 +204,7 @@ class _Stream:
     def __init__(self, handle, device, legacy=False, blocking=True):
         self.handle, self.device, self.legacy, self.blocking = handle, device, legacy, blocking
         self.ops: deque[_Op] = deque()
+        self.capture: list | None = None  # (run, duration_ms, label) recorded while capturing
 
 
 class _Event:
@@ -211,6 +233,8 @@ class _State:
         self.next_base = BASE_ADDRESS
         self.streams: dict[int, _Stream] = {}
         self.events: dict[int, _Event] = {}
+        self.graphs: dict[int, list] = {}
+        self.graph_execs: dict[int, list] = {}
         self.seq = itertools.count(1)
         self.handles = itertools.count()
         self.lock = threading.RLock()
@@ -325,6 +349,12 @@ def _stream(st, obj):
 
 def _enqueue(st, stream: _Stream, run, duration_ms: float, label: str) -> _Op:
     op = _Op(next(st.seq), run, duration_ms, label)
+    if stream.capture is not None:
+        # Stream capture: "work is not enqueued for execution but rather captured into a graph"
+        # (CUDA Programming Guide, "Creating a Graph Using Stream Capture"); it runs at cudaGraphLaunch.
+        stream.capture.append((run, duration_ms, label))
+        op.done = True
+        return op
     stream.ops.append(op)
     return op
 
@@ -608,6 +638,11 @@ def cudaStreamSynchronize(stream):
         err, target = _stream(st, stream)
         if err != _OK:
             return (err,)
+        if target.capture is not None:
+            # "synchronous APIs ... are illegal during stream capture" (CUDA Programming Guide, Prohibited
+            # and Unhandled Operations): the capture is invalidated.
+            target.capture = None
+            return (cudaError_t.cudaErrorStreamCaptureUnsupported,)
         _drain(st, target)
         return (_sticky(st, target.device) or _OK,)
 
@@ -622,6 +657,73 @@ def cudaStreamQuery(stream):
             _drain(st, target)  # the device makes progress while the host polls
             return (_NOT_READY,)
         return (_sticky(st, target.device) or _OK,)
+
+
+def cudaStreamBeginCapture(stream, mode):
+    """Begin capturing ``stream``'s work into a graph. The legacy default stream cannot be captured
+    (CUDA Programming Guide: "Stream capture may not be initiated if the stream is cudaStreamLegacy")."""
+    st = _state()
+    with st.lock:
+        err, target = _stream(st, stream)
+        if err != _OK:
+            return (err,)
+        if target.legacy:
+            return (cudaError_t.cudaErrorStreamCaptureUnsupported,)
+        if target.capture is not None or int(mode) not in tuple(cudaStreamCaptureMode):
+            return (_INVALID_VALUE,)
+        target.capture = []
+        return (_OK,)
+
+
+def cudaStreamEndCapture(stream):
+    st = _state()
+    with st.lock:
+        err, target = _stream(st, stream)
+        if err != _OK:
+            return err, None
+        if target.capture is None:
+            return cudaError_t.cudaErrorStreamCaptureUnmatched, None
+        handle = GRAPH_HANDLES + 0x100 * next(st.handles)
+        st.graphs[handle] = list(target.capture)
+        target.capture = None
+        return _OK, cudaGraph_t(handle)
+
+
+def cudaGraphInstantiate(graph, flags):
+    st = _state()
+    with st.lock:
+        ops = st.graphs.get(_handle_value(graph, cudaGraph_t))
+        if ops is None:
+            return _BAD_HANDLE, None
+        handle = GRAPH_HANDLES + 0x100 * next(st.handles)
+        st.graph_execs[handle] = list(ops)
+        return _OK, cudaGraphExec_t(handle)
+
+
+def cudaGraphLaunch(graphExec, stream):
+    """Enqueue the captured work, in capture order, on ``stream`` (it runs when the stream is drained)."""
+    st = _state()
+    with st.lock:
+        ops = st.graph_execs.get(_handle_value(graphExec, cudaGraphExec_t))
+        err, target = _stream(st, stream)
+        if ops is None or err != _OK:
+            return (_BAD_HANDLE if ops is None else err,)
+        for run, duration_ms, label in ops:
+            _enqueue(st, target, run, duration_ms, f"graph: {label}")
+        return (_OK,)
+
+
+def cudaGraphExecDestroy(graphExec):
+    st = _state()
+    with st.lock:
+        return (_OK,) if st.graph_execs.pop(_handle_value(graphExec, cudaGraphExec_t), None) is not None \
+            else (_BAD_HANDLE,)
+
+
+def cudaGraphDestroy(graph):
+    st = _state()
+    with st.lock:
+        return (_OK,) if st.graphs.pop(_handle_value(graph, cudaGraph_t), None) is not None else (_BAD_HANDLE,)
 
 
 def cudaEventCreateWithFlags(flags):
@@ -713,6 +815,15 @@ def cudaEventDestroy(event):
 
 
 __all__ = [
+    "cudaGraphDestroy",
+    "cudaGraphExecDestroy",
+    "cudaGraphExec_t",
+    "cudaGraphInstantiate",
+    "cudaGraphLaunch",
+    "cudaGraph_t",
+    "cudaStreamBeginCapture",
+    "cudaStreamCaptureMode",
+    "cudaStreamEndCapture",
     "cudaDeviceProp",
     "cudaDeviceSynchronize",
     "cudaDriverGetVersion",

@@ -12,7 +12,7 @@ import numpy as np
 from . import contract
 from .core import Dims, ILogger, Weights, error, itemsize, shape_tuple, weights_or_empty
 from .enums import ONNX_LAYER_TYPES, DataType, ElementWiseOperation, ErrorCode, LayerType, ScaleMode, TensorLocation
-from .surface import Base, active_major, not_implemented, prop
+from .surface import Base, active_major, not_implemented, only, prop
 
 _LAYER_KINDS = {"constant": "Constant", "elementwise": "ElementWise", "scale": "Scale"}
 
@@ -110,6 +110,30 @@ class ILayer(Base):
 
     def get_output(self, index):
         return self._outputs[index] if 0 <= index < len(self._outputs) else None
+
+    # 10.x weak typing (10.16 stubs; "[DEPRECATED] Deprecated in TensorRT 10.12. Superseded by strong typing";
+    # gone in 11.x). The double records the request and does not change how it computes.
+    def _set_precision(self, value):
+        if not isinstance(value, DataType):
+            raise TypeError(f"precision must be a DataType, got {value!r}")
+        self._precision = value
+
+    precision = only(10)(prop(10)(lambda self: getattr(self, "_precision", DataType.FLOAT)).setter(_set_precision))
+
+    @only(10)
+    @prop()
+    def precision_is_set(self):
+        return hasattr(self, "_precision")
+
+    @only(10)
+    def set_output_type(self, index, dtype):
+        """10.16 docstring: "Set the output type of this layer. Setting the output type constrains TensorRT to
+        choose implementations which generate output data with the given type." Recorded, not applied."""
+        if not 0 <= int(index) < len(self._outputs):
+            raise IndexError(f"layer {self._name!r} has no output {index}")
+        if not isinstance(dtype, DataType):
+            raise TypeError(f"dtype must be a DataType, got {dtype!r}")
+        self.__dict__.setdefault("_output_types", {})[int(index)] = dtype
 
 
 class IConstantLayer(ILayer):

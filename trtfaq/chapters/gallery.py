@@ -21,3 +21,38 @@ def timer_check_table(result) -> str:
             raise ResultError(f"{result.path.name}: {w['workload']}: the timers disagree by {diff:+.1f} %")
         rows.append([w["workload"], f"{a:.4f} ms", f"{b:.4f} ms", f"{diff:+.2f}%"])
     return table(["workload", "book timer", "do_bench", "difference"], rows)
+
+
+def timer_small_rows(result) -> list[dict]:
+    """Per batch and method of a ``timer-small`` run: median, p10-p90 and difference from the reference."""
+    rows = []
+    for run in result.data["runs"]:
+        ref = timing.summarize(run["methods"]["reference"]["samples_ms"]).median
+        for method, entry in run["methods"].items():
+            if entry is None:
+                rows.append({"batch": run["batch"], "method": method, "median_us": None, "diff_percent": None})
+                continue
+            t = timing.summarize(entry["samples_ms"])
+            rows.append({"batch": run["batch"], "method": method, "median_us": t.median * 1000,
+                         "p10_us": t.p10 * 1000, "p90_us": t.p90 * 1000,
+                         "diff_percent": 100 * (t.median - ref) / ref})
+    return rows
+
+
+def timer_small_table(result) -> str:
+    """:func:`timer_small_rows` as a table; :class:`ResultError` if the book's graph timing is missing or
+    3 % or more off the reference."""
+    rows = timer_small_rows(result)
+    for r in rows:
+        off = r["diff_percent"]
+        if r["method"] == "book_graph_x20" and (off is None or abs(off) >= AGREEMENT_PERCENT):
+            got = "missing" if off is None else f"{off:+.1f} %"
+            raise ResultError(f"{result.path.name}: batch {r['batch']}: the book's graph timing is {got} "
+                              "off the reference")
+    names = result.data["methods"]
+    return table(["batch", "method", "median", "p10-p90", "vs reference"],
+                 [[r["batch"], names.get(r["method"], r["method"]),
+                   "-" if r["median_us"] is None else f"{r['median_us']:.2f} us",
+                   "-" if r["median_us"] is None else f"{r['p10_us']:.2f}-{r['p90_us']:.2f} us",
+                   "-" if r["diff_percent"] is None else f"{r['diff_percent']:+.1f}%"] for r in rows],
+                 align="><>>>")

@@ -8,6 +8,7 @@ ends below 10000, the new one starts at 100000), so :func:`decode` tells them ap
 from __future__ import annotations
 
 import ctypes
+import os
 import subprocess
 import sys
 import zipfile
@@ -61,12 +62,24 @@ def cache_dir() -> Path:
     return folder("libs").resolve()  # /proc/self/maps shows resolved paths
 
 
+#: the runtime libraries chapter 5 reads (label -> exact PyPI pin); ``doctor --prefetch`` fetches them
+BOOK_RUNTIMES = {
+    "10.16 dispatch": "tensorrt-dispatch-cu12-libs==10.16.1.11",
+    "11.4 dispatch": "tensorrt-dispatch-cu13-libs==11.4.0.106",
+    "11.4 lean": "tensorrt-lean-cu13-libs==11.4.0.106",
+}
+_OFFLINE = ("Failed to establish a new connection", "Temporary failure in name resolution", "Network is unreachable",
+            "Max retries exceeded", "ProxyError", "No route to host", "Connection refused", "timed out")
+
+
 def fetch_runtime_library(requirement: str) -> Path:
     """Download a TensorRT runtime-library wheel from PyPI (e.g.
     ``"tensorrt-dispatch-cu13-libs==11.4.0.106"``) once, and return its ``libnvinfer_*.so.*`` file.
 
     Only the small lean and dispatch runtimes are fetched this way: they load on any Linux x86-64
-    machine, GPU or not, which is enough to read their version. They cannot build engines.
+    machine, GPU or not, which is enough to read their version. They cannot build engines. The wheel is
+    unpacked into a temporary folder and renamed into place, so an interrupted run leaves no
+    truncated library behind; without network the error says so in one line.
     """
     name, _, version = requirement.partition("==")
     if not version:
@@ -77,17 +90,46 @@ def fetch_runtime_library(requirement: str) -> Path:
         return found[0]
     wheels = cache_dir() / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-           "--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--dest", str(wheels), requirement]
-    res = subprocess.run(cmd, capture_output=True, text=True)
     wheel = sorted(wheels.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
-    if res.returncode != 0 or not wheel:
-        last = (res.stderr.strip().splitlines() or ["no wheel found"])[-1]
-        raise BookError(f"could not download {requirement} from PyPI: {last}")
-    with zipfile.ZipFile(wheel[0]) as zf:
-        members = [m for m in zf.namelist() if Path(m).name.startswith("libnvinfer_") and ".so." in m]
-        zf.extractall(folder, members)
+    if not wheel:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+               "--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--dest", str(wheels),
+               requirement]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        wheel = sorted(wheels.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+        if res.returncode != 0 or not wheel:
+            if any(sign in res.stderr for sign in _OFFLINE):
+                raise BookError(f"cannot reach PyPI to download {requirement}: this chapter needs the network "
+                                "once (about 45 MB in all), or run `python -m trtfaq doctor --prefetch` beforehand "
+                                "on a machine with network and the same TRTFAQ_CACHE")
+            last = (res.stderr.strip().splitlines() or ["no wheel found"])[-1]
+            raise BookError(f"could not download {requirement} from PyPI: {last}")
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=cache_dir()))
+    try:
+        with zipfile.ZipFile(wheel[0]) as zf:
+            members = [m for m in zf.namelist() if Path(m).name.startswith("libnvinfer_") and ".so." in m]
+            if not members:
+                raise BookError(f"{wheel[0].name} holds no libnvinfer_*.so.* library")
+            zf.extractall(tmp, members)
+        try:
+            os.replace(tmp, folder)  # atomic: the folder appears complete or not at all
+        except OSError:
+            if not sorted(folder.glob("*/libnvinfer_*.so.*")):  # not another process finishing first
+                raise
+    except zipfile.BadZipFile:
+        wheel[0].unlink(missing_ok=True)
+        raise BookError(f"{wheel[0].name} in the book's cache is not a valid wheel: deleted, run again") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return sorted(folder.glob("*/libnvinfer_*.so.*"))[0]
+
+
+def prefetch() -> list[Path]:
+    """Fetch every runtime library of :data:`BOOK_RUNTIMES` into the cache (workshop preparation)."""
+    return [fetch_runtime_library(req) for req in BOOK_RUNTIMES.values()]
 
 
 def _elf(path: Path):

@@ -279,7 +279,13 @@ def polygraphy_cli(args: list[str], cwd) -> tuple[int, list[str]]:
     from pathlib import Path
 
     exe = Path(sys.executable).with_name("polygraphy")
-    cmd = [str(exe)] if exe.exists() else [shutil.which("polygraphy") or "polygraphy"]
+    if exe.exists():
+        cmd = [str(exe)]
+    elif shutil.which("polygraphy"):
+        cmd = [shutil.which("polygraphy")]
+    else:  # the console script's own entry point, where the package is importable but its script not on PATH
+        cmd = [sys.executable, "-c", "import sys; from polygraphy.tools import main; sys.argv[0] = 'polygraphy'; "
+                                     "sys.exit(main())"]
     try:
         proc = subprocess.run(cmd + list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
     except FileNotFoundError:

@@ -19,12 +19,13 @@ def _registry() -> dict[str, Callable[[Path], Path]]:
         "ch01-tactics": batch_profiles.tactics,
         "ch01-batch-curve": batch_profiles.batch_curve,
         "timer-check": timer.timer_check,
+        "timer-small": timer.timer_small,
         "ch06-precision": wrong_answers.precision,
     }
 
 
 #: experiment names, in the order ``record all`` runs them
-EXPERIMENTS = ("ch01-tactics", "ch01-batch-curve", "timer-check", "ch06-precision")
+EXPERIMENTS = ("ch01-tactics", "ch01-batch-curve", "timer-check", "timer-small", "ch06-precision")
 
 
 def run(name: str, out: Path) -> Path:

@@ -3,7 +3,7 @@
 - ``env``: what this machine has (GPU, driver, CUDA, TensorRT and its library file, ONNX Runtime).
 - ``doctor``: is this machine ready for the book? One OK/WARN/FAIL line per check; exit 1 on FAIL.
 - ``run-all``: execute every chapter in ``_toc.yml`` and write a preflight report.
-- ``record``: run a GPU experiment and save its raw samples with provenance in ``results/``.
+- ``record``: run a GPU experiment and save its raw samples with provenance in ``trtfaq/recorded/``.
 - ``colab-cells``: rewrite every chapter's Colab install cell from ``_config.yml``.
 """
 from __future__ import annotations
@@ -29,13 +29,15 @@ def _main(argv: list[str] | None) -> int:
     sub.add_parser("env", help="print what this machine has")
     doc = sub.add_parser("doctor", help="check this machine is ready for the book")
     doc.add_argument("--require-gpu", action="store_true", help="fail (not warn) without GPU and TensorRT")
+    doc.add_argument("--prefetch", action="store_true",
+                     help="first download what the chapters fetch (runtime libraries, about 45 MB) into the cache")
     run = sub.add_parser("run-all", help="execute every chapter and write a preflight report")
     run.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
     run.add_argument("--report", type=Path, default=Path("_build/preflight.md"), help="where to write the report")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     rec = sub.add_parser("record", help="run a GPU experiment and save a result file")
     rec.add_argument("experiment", help="experiment name, or 'all'")
-    rec.add_argument("--out", type=Path, default=None, help="folder for the result files (default: results/)")
+    rec.add_argument("--out", type=Path, default=None, help="folder for the result files (default: trtfaq/recorded/)")
     cells = sub.add_parser("colab-cells", help="rewrite the Colab install cell of every chapter")
     cells.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
     args = parser.parse_args(argv)
@@ -48,7 +50,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "doctor":
         from .doctor import main as doctor
 
-        return doctor(args.require_gpu)
+        return doctor(args.require_gpu, prefetch=args.prefetch)
     if args.command == "run-all":
         from .preflight import main as run_all
 

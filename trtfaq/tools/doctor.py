@@ -87,7 +87,17 @@ def checks(require_gpu: bool = False, disk_free_bytes: int | None = None) -> lis
     return out
 
 
-def main(require_gpu: bool = False) -> int:
+def main(require_gpu: bool = False, prefetch: bool = False) -> int:
+    if prefetch:  # workshops: fill the cache while there is network (chapter 5's runtime libraries)
+        from ..chapters.versions import prefetch as fetch_libraries
+        from ..errors import BookError
+
+        try:
+            for path in fetch_libraries():
+                print(f"OK    prefetched: {path.name} ({path.parent.parent.name})")
+        except BookError as exc:
+            print(f"FAIL  prefetch: {exc}")
+            return 1
     results = checks(require_gpu)
     for c in results:
         print(c)
