@@ -354,10 +354,10 @@ class Engine:
              repeats: int = 100, launches: int = 20, graph: bool = True) -> np.ndarray:
         """Raw CUDA-event timings (ms per inference) of ``execute_async_v3`` for these inputs (chapter 1).
 
-        By default the enqueue is captured once in a CUDA graph and each sample times ``launches``
-        graph launches (as ``trtexec --useCudaGraph``): the host's enqueue time stays out of the
-        GPU latency. ``graph=False``, or an engine whose enqueue cannot be captured, times
-        ``launches`` back-to-back ``execute_async_v3`` calls per event pair instead.
+        By default ``launches`` enqueues are captured into one CUDA graph and each sample times one
+        launch of it, divided by ``launches``: the host's enqueue time stays out of the GPU latency
+        (:func:`trtfaq.timing.time_graph`). ``graph=False``, or an engine whose enqueue cannot be
+        captured, times ``launches`` back-to-back ``execute_async_v3`` calls per event pair instead.
         """
         from .errors import CudaError
         from .timing import time_cuda, time_graph

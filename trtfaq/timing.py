@@ -5,9 +5,11 @@ pair around a single call of a few microseconds also times the host: if enqueuei
 the GPU work (TensorRT's ``execute_async_v3`` or a PyTorch call costs the host about as much as a small
 network costs the GPU), the GPU waits for the host inside the measured interval and small-batch
 latencies come out too high and too flat. So each sample can time ``launches`` back-to-back calls and
-divide (:func:`time_cuda`), and :func:`time_graph` first captures the calls in a CUDA graph, so that the
-host enqueues one graph launch instead of every kernel (what ``trtexec --useCudaGraph`` does). Samples
-are kept raw so that recorded runs can store them; the results gallery checks both against a reference.
+divide (:func:`time_cuda`), which amortizes the events but not the host; :func:`time_graph` captures
+``launches`` calls into one CUDA graph and times its launches, so the host enqueues one graph instead of
+every kernel (trtexec too runs through CUDA graphs: ``--useCudaGraph``, the default from 11.0 on).
+Samples are kept raw so that recorded runs can store them; the results gallery checks the methods
+against a reference on a GPU.
 """
 from __future__ import annotations
 
@@ -88,12 +90,14 @@ def time_cuda(enqueue, stream_handle: int = 0, warmup: int = 10, repeats: int = 
 
 
 def time_graph(enqueue, stream_handle: int, warmup: int = 10, repeats: int = 100, launches: int = 20) -> np.ndarray:
-    """Milliseconds per call of ``enqueue()``, captured once into a CUDA graph and launched ``launches``
-    times per event pair (chapter 1).
+    """Milliseconds per call of ``enqueue()``: ``launches`` calls captured back to back into one CUDA
+    graph, each sample one launch of that graph divided by ``launches`` (chapter 1).
 
-    Call ``enqueue()`` once before (TensorRT needs one ordinary enqueue before a capture, to finish
-    its lazy set-up). ``stream_handle`` must not be the legacy default stream (0), which cannot be
-    captured. Raises :class:`~trtfaq.errors.CudaError` if the work cannot be captured.
+    The host enqueues one graph per sample instead of every kernel, and the gap between two graph
+    launches (about a microsecond) is shared by all the calls of one graph. Call ``enqueue()`` once
+    before (TensorRT needs one ordinary enqueue before a capture, to finish its lazy set-up).
+    ``stream_handle`` must not be the legacy default stream (0), which cannot be captured. Raises
+    :class:`~trtfaq.errors.CudaError` if the work cannot be captured.
     """
     from .cuda import check
     from .requires import require_gpu
@@ -104,16 +108,17 @@ def time_graph(enqueue, stream_handle: int, warmup: int = 10, repeats: int = 100
     rt = require_gpu()
     check(rt.cudaStreamBeginCapture(stream_handle, rt.cudaStreamCaptureMode.cudaStreamCaptureModeThreadLocal))
     try:
-        enqueue()
+        for _ in range(launches):
+            enqueue()
     finally:
         graph = check(rt.cudaStreamEndCapture(stream_handle))
     exe = check(rt.cudaGraphInstantiate(graph, 0))
     try:
-        for _ in range(warmup):
+        for _ in range(max(1, warmup // launches)):
             check(rt.cudaGraphLaunch(exe, stream_handle))
         check(rt.cudaStreamSynchronize(stream_handle))
         return _event_samples(rt, lambda: check(rt.cudaGraphLaunch(exe, stream_handle)), stream_handle, repeats,
-                              launches)
+                              1) / launches
     finally:
         rt.cudaGraphExecDestroy(exe)
         rt.cudaGraphDestroy(graph)

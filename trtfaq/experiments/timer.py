@@ -42,7 +42,7 @@ def timer_check(out):
 SMALL_METHODS = {
     "per_call": "one event pair per eager call (the book's timer before this check)",
     "eager_x20": "20 eager calls per event pair",
-    "book_graph_x20": "the book's time_graph: one call captured, 20 graph launches per event pair",
+    "book_graph_x20": "the book's time_graph: 20 calls captured in one CUDA graph, one launch per event pair",
     "torch_graph_x20": "torch.cuda.CUDAGraph of one call, 20 replays per event pair",
     "reference": "reference: one CUDA graph holding 100 calls, one replay per event pair, / 100",
 }
