@@ -23,12 +23,24 @@ def timer_check_table(result) -> str:
     return table(["workload", "book timer", "do_bench", "difference"], rows)
 
 
+#: short labels of the ``timer-small`` methods, in the order the table shows them
+SMALL_LABELS = {
+    "per_call": "1 eager call per event pair (the old timer)",
+    "eager_x20": "20 eager calls per event pair",
+    "torch_graph_x20": "graph of 1 call, 20 launches per pair",
+    "book_graph_x20": "time_graph: 20 calls in 1 graph (the book)",
+    "reference": "reference: 100 calls in 1 graph",
+}
+
+
 def timer_small_rows(result) -> list[dict]:
     """Per batch and method of a ``timer-small`` run: median, p10-p90 and difference from the reference."""
     rows = []
     for run in result.data["runs"]:
         ref = timing.summarize(run["methods"]["reference"]["samples_ms"]).median
-        for method, entry in run["methods"].items():
+        order = [m for m in SMALL_LABELS if m in run["methods"]] + [m for m in run["methods"] if m not in SMALL_LABELS]
+        for method in order:
+            entry = run["methods"][method]
             if entry is None:
                 rows.append({"batch": run["batch"], "method": method, "median_us": None, "diff_percent": None})
                 continue
@@ -49,9 +61,8 @@ def timer_small_table(result) -> str:
             got = "missing" if off is None else f"{off:+.1f} %"
             raise ResultError(f"{result.path.name}: batch {r['batch']}: the book's graph timing is {got} "
                               "off the reference")
-    names = result.data["methods"]
     return table(["batch", "method", "median", "p10-p90", "vs reference"],
-                 [[r["batch"], names.get(r["method"], r["method"]),
+                 [[r["batch"], SMALL_LABELS.get(r["method"], r["method"]),
                    "-" if r["median_us"] is None else f"{r['median_us']:.2f} us",
                    "-" if r["median_us"] is None else f"{r['p10_us']:.2f}-{r['p90_us']:.2f} us",
                    "-" if r["diff_percent"] is None else f"{r['diff_percent']:+.1f}%"] for r in rows],

@@ -279,10 +279,11 @@ def polygraphy_cli(args: list[str], cwd) -> tuple[int, list[str]]:
     from pathlib import Path
 
     exe = Path(sys.executable).with_name("polygraphy")
+    on_path = shutil.which("polygraphy")
     if exe.exists():
         cmd = [str(exe)]
-    elif shutil.which("polygraphy"):
-        cmd = [shutil.which("polygraphy")]
+    elif on_path:
+        cmd = [on_path]
     else:  # the console script's own entry point, where the package is importable but its script not on PATH
         cmd = [sys.executable, "-c", "import sys; from polygraphy.tools import main; sys.argv[0] = 'polygraphy'; "
                                      "sys.exit(main())"]
