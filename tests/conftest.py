@@ -32,18 +32,15 @@ def built_site(tmp_path_factory):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print the TensorRT API checker's report (versions, names checked, problems) at the end."""
-    try:
-        from trt_api import REPORTS
-    except ImportError:
-        return
-    for text in REPORTS:
-        terminalreporter.write_sep("-", "TensorRT API check")
-        terminalreporter.write_line(text)
-    try:
-        from test_double_pass import REPORT
-    except ImportError:
-        return
-    for text in REPORT:
-        terminalreporter.write_sep("-", "Chapters under the TensorRT test double")
-        terminalreporter.write_line(text)
+    """Print the reports of the TensorRT API check and of the double pass at the end of the run."""
+    import importlib
+
+    for module, name, title in (("trt_api", "REPORTS", "TensorRT API check"),
+                                ("test_double_pass", "REPORT", "Chapters under the TensorRT test double")):
+        try:
+            texts = getattr(importlib.import_module(module), name)
+        except ImportError:
+            continue
+        for text in texts:
+            terminalreporter.write_sep("-", title)
+            terminalreporter.write_line(text)

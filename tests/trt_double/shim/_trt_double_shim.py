@@ -1,7 +1,7 @@
 """Shared by the shim packages: find ``tests/`` from this file and install the double from the environment.
 
-The shim's ``tensorrt`` and ``cuda`` packages load this file by path; its name is chosen not to collide
-with anything a kernel imports.
+The shim's ``tensorrt`` and ``cuda`` packages import this module (the shim folder is on PYTHONPATH); its name
+is chosen not to collide with anything a kernel imports.
 """
 import os
 import sys
