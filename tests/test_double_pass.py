@@ -75,6 +75,14 @@ PLANTED = {
     "a NameError inside a TensorRT cell": (CH6, "10.16", replace(
         CH6, 'y_trt32 = fp32_engine.infer(fp32_engine.typed({"x": raw_test}))', 'y_trt32 = fp32_engin.infer({})'),
         "NameError: name 'fp32_engin' is not defined"),
+    "a USER_MANAGED context given no memory": ("03-workspace", "11.4", replace(
+        "03-workspace", "context.set_device_memory(scratch.ptr, size)", "pass"), "AssertionError"),
+    "USER_MANAGED memory one byte short": ("03-workspace", "10.16", replace(
+        "03-workspace", "context.set_device_memory(scratch.ptr, size)", "context.set_device_memory(scratch.ptr, size - 1)"),
+        "AssertionError"),
+    "the inspector asked for ONELINE text": ("12-tensor-cores", "11.4", replace(
+        "12-tensor-cores", "view.get_engine_information(trt.LayerInformationFormat.JSON)",
+        "view.get_engine_information(trt.LayerInformationFormat.ONELINE)"), "is not JSON"),
 }
 
 

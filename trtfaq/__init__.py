@@ -7,7 +7,7 @@ buffers), ``timing`` (CUDA-event timing), ``engine`` (TensorRT engines for 10.x 
 ``cache`` (every on-disk cache), ``models`` (ONNX building blocks shared by chapters), ``reference``
 (ONNX Runtime runs and error statistics), ``precision`` (FP16 conversion and tensor-by-tensor
 comparison), ``results`` (recorded GPU runs with provenance), ``plots`` (figure style), ``tables``
-(text tables).
+(text tables), ``pool`` (one engine per GPU), ``checks`` (the API checker on a snippet).
 
 Subpackages: ``chapters`` (code used by one chapter, a module per chapter topic), ``experiments``
 (the GPU recorders behind ``python -m trtfaq record``, a module per chapter topic) and ``tools``

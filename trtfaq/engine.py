@@ -49,6 +49,19 @@ class BuildConfig:
     #: one dict per optimization profile: input name -> (min, opt, max) shapes
     profiles: tuple[dict[str, tuple[Shape, Shape, Shape]], ...] = field(default_factory=tuple)
 
+    def __post_init__(self):
+        ws = self.workspace_bytes
+        if ws is not None and (isinstance(ws, bool) or not isinstance(ws, int) or ws < 0):
+            raise InputError(f"workspace_bytes must be a whole number of bytes >= 0 or None, got {ws!r}")
+        for flag in ("tf32", "fp16", "obey_precision"):
+            if not isinstance(getattr(self, flag), bool):
+                raise InputError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+        if not isinstance(self.profiles, (tuple, list)):
+            raise InputError(f"profiles must be a tuple of {{input: (min, opt, max)}} dicts, got "
+                             f"{type(self.profiles).__name__}")
+        object.__setattr__(self, "profiles", tuple(self.profiles))
+        check_profile_shapes(self.profiles)
+
     def as_key(self) -> dict:
         d = asdict(self)
         d["profiles"] = [{k: [list(s) for s in v] for k, v in sorted(p.items())} for p in self.profiles]
@@ -67,9 +80,19 @@ class TensorSpec:
 
 
 def check_profile_shapes(profiles) -> None:
-    """Each profile's shapes must be of one rank with min <= opt <= max; one-line error otherwise."""
+    """Each profile's shapes must be of one rank with min <= opt <= max, whole numbers >= 0; one-line
+    error otherwise."""
     for i, profile in enumerate(profiles):
-        for name, (lo, opt, hi) in profile.items():
+        if not isinstance(profile, dict) or not profile:
+            raise InputError(f"profile {i} must be a non-empty dict {{input name: (min, opt, max)}}, got {profile!r}")
+        for name, shapes in profile.items():
+            if not isinstance(name, str) or not isinstance(shapes, (tuple, list)) or len(shapes) != 3:
+                raise InputError(f"profile {i}: each entry must be 'input name': (min, opt, max), got {name!r}")
+            if not all(isinstance(s, (tuple, list)) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                            for d in s) for s in shapes):
+                raise InputError(f"profile {i}, input {name!r}: shapes must be tuples of whole numbers >= 0, "
+                                 f"got {shapes!r}")
+            lo, opt, hi = shapes
             if not (len(lo) == len(opt) == len(hi)):
                 raise InputError(f"profile {i}, input {name!r}: min, opt, max must have one rank")
             if not all(a <= b <= c for a, b, c in zip(lo, opt, hi)):
@@ -78,6 +101,8 @@ def check_profile_shapes(profiles) -> None:
 
 def check_feeds(specs: list[TensorSpec], feeds: dict[str, np.ndarray], profile: int = 0) -> None:
     """Refuse, in one line and before TensorRT is called, feeds that the engine cannot take."""
+    if not isinstance(feeds, dict):
+        raise InputError(f"feeds must be a dict {{input name: array}}, got {type(feeds).__name__}")
     inputs = {s.name: s for s in specs if s.is_input}
     if set(feeds) != set(inputs):
         raise InputError(f"engine inputs are {sorted(inputs)}, got {sorted(feeds)}")
@@ -102,6 +127,18 @@ def profile_for(profiles, shapes: dict[str, Shape]) -> int:
     ``profiles`` is ``BuildConfig.profiles`` (or an engine's, as read back by :class:`Engine`). A
     shape outside every profile is a one-line error before TensorRT is called.
     """
+    profiles = list(profiles)
+    if not profiles:
+        raise InputError("there are no optimization profiles to choose from")
+    if not isinstance(shapes, dict) or not shapes or not all(
+            isinstance(s, (tuple, list)) and all(isinstance(d, int) and not isinstance(d, bool) for d in s)
+            for s in shapes.values()):
+        raise InputError(f"shapes must be a dict {{input name: shape tuple of whole numbers}}, got {shapes!r}")
+    known = {n for p in profiles for n in p}
+    unknown = sorted(set(shapes) - known)
+    if unknown:
+        raise InputError(f"no input named {unknown[0]!r} in the optimization profiles "
+                         f"(inputs: {', '.join(sorted(known))})")
     for i, profile in enumerate(profiles):
         if all(name in profile and len(shape) == len(profile[name][0]) and
                all(lo <= d <= hi for lo, d, hi in zip(profile[name][0], shape, profile[name][2]))
@@ -130,11 +167,13 @@ def tensors_by_name(network: trt.INetworkDefinition) -> dict:
 
 
 def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, timing_cache: Path | None = None,
-                     verbose: bool = False, logger=None, network_hook=None) -> bytes:
+                     verbose: bool = False, logger=None, network_hook=None, config_hook=None) -> bytes:
     """Parse ONNX bytes and build a serialized plan (TensorRT 10.x and 11.x).
 
     ``logger``: a ``trt.Logger`` to use (default: a new one, VERBOSE if ``verbose``).
     ``network_hook(network)``: called after parsing and before the build, e.g. to mark extra outputs.
+    ``config_hook(config)``: called with the ``IBuilderConfig`` just before the build, e.g. to set
+    ``builder_optimization_level`` or a progress monitor, as the serial build queue of chapter 11 does.
     """
     check_profile_shapes(config.profiles)
     require_tensorrt()
@@ -175,6 +214,8 @@ def build_serialized(onnx_bytes: bytes, config: BuildConfig = BuildConfig(), *, 
         blob = timing_cache.read_bytes() if timing_cache.exists() else b""
         cache = cfg.create_timing_cache(blob)
         cfg.set_timing_cache(cache, False)
+    if config_hook is not None:
+        config_hook(cfg)
     plan = builder.build_serialized_network(network, cfg)
     if plan is None:
         raise BookError("TensorRT could not build the engine: rerun with verbose=True to see why")
@@ -219,7 +260,9 @@ class Engine:
     everything deterministically with :meth:`close` or a ``with`` block.
     """
 
-    def __init__(self, plan: bytes):
+    def __init__(self, plan: bytes, runtime: trt.Runtime | None = None):
+        """``runtime``: the ``trt.Runtime`` to deserialize with, e.g. one allowed to load a version-compatible
+        plan's host code, or one from ``Runtime.load_runtime`` (chapter 2); default: a new one."""
         from .cuda import Stream
 
         if plan is None:
@@ -227,8 +270,9 @@ class Engine:
         require_tensorrt()
         import tensorrt as trt
 
-        self._logger = trt.Logger(trt.Logger.WARNING)
-        self._runtime = trt.Runtime(self._logger)
+        if runtime is None:
+            runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
+        self._runtime = runtime
         self.engine = self._runtime.deserialize_cuda_engine(plan)
         if self.engine is None:
             raise BookError("TensorRT could not deserialize the plan (built by another TensorRT "

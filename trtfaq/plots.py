@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import math
+
+from .errors import InputError
 
 STYLE = {
     "figure.figsize": (6.4, 3.6),
@@ -29,6 +32,9 @@ def source_note(ax, text: str) -> None:
     """Write where a figure's numbers come from under its axes (e.g. "numpy float16 on CPU")."""
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 
+    _axes(ax)
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"the source note must be a non-empty string, got {text!r}")
     fig = ax.figure
     if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
         # a figure-wide footer the constrained layout makes room for below every axes
@@ -38,6 +44,27 @@ def source_note(ax, text: str) -> None:
                 textcoords="offset points", fontsize=7, color="0.35", ha="left", va="bottom")
 
 
+def _axes(ax) -> None:
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise InputError(f"expected matplotlib axes (fig, ax = plt.subplots()), got {type(ax).__name__}")
+
+
+def _timings(samples, what: str):
+    import numpy as np
+
+    try:
+        a = np.asarray(samples, float)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be numbers (milliseconds)") from None
+    if a.ndim != 1 or a.size == 0:
+        raise InputError(f"{what} must be a non-empty list of timings, got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise InputError(f"{what} must be finite timings > 0 ms (log axes)")
+    return a
+
+
 def latency_curve(ax, sizes, samples, label: str, per_sample: bool = True, **kwargs):
     """Median latency (per sample, by default) against batch size, with a p10-p90 band (chapter 1).
 
@@ -45,8 +72,15 @@ def latency_curve(ax, sizes, samples, label: str, per_sample: bool = True, **kwa
     """
     import numpy as np
 
-    sizes = np.asarray(sizes, float)
-    q = np.array([np.percentile(np.asarray(s, float), [10, 50, 90]) for s in samples]) * 1000.0  # us
+    _axes(ax)
+    sizes = _timings(sizes, "sizes")
+    if isinstance(samples, (str, bytes)) or not hasattr(samples, "__len__") or len(samples) != len(sizes):
+        raise InputError(f"need one list of timings per size: {len(sizes)} sizes, "
+                         f"{len(samples) if hasattr(samples, '__len__') else type(samples).__name__} lists")
+    if not isinstance(label, str):
+        raise InputError(f"label must be a string, got {type(label).__name__}")
+    per_size = [_timings(s, f"samples for size {n:g}") for n, s in zip(sizes, samples)]
+    q = np.array([np.percentile(s, [10, 50, 90]) for s in per_size]) * 1000.0  # us
     if per_sample:
         q = q / sizes[:, None]
     line, = ax.plot(sizes, q[:, 1], marker="o", ms=3, label=label, **kwargs)
@@ -61,13 +95,26 @@ def latency_curve(ax, sizes, samples, label: str, per_sample: bool = True, **kwa
 def tensor_errors(ax, rows, title: str, floor: float = 1e-6):
     """One bar per tensor, in graph order: error relative to the tensor's largest reference value
     (chapter 6; ``rows`` from :func:`trtfaq.precision.compare_tensors`). Tensors holding inf or NaN
-    get a red bar to the top, labelled "inf"; other tensors out of tolerance are orange."""
+    get a red bar to the top, labelled "inf"; tensors whose error jumps past their inputs' by
+    :data:`trtfaq.precision.JUMP` or more (a divergence) are orange."""
     import numpy as np
 
+    from .precision import JUMP, TensorDiff
+
+    _axes(ax)
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise InputError(f"rows must be the list compare_tensors returns, got {type(rows).__name__}")
+    rows = list(rows)
+    if not rows or not all(isinstance(r, TensorDiff) for r in rows):
+        raise InputError("rows must be a non-empty list from precision.compare_tensors")
+    if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not math.isfinite(floor) or not 0 < floor < 1:
+        raise InputError(f"floor must be a number in (0, 1), got {floor!r}")
+    if not isinstance(title, str):
+        raise InputError(f"title must be a string, got {type(title).__name__}")
     names = [r.tensor for r in rows]
-    values = [max(r.scaled, floor) for r in rows]
+    values = [max(r.scaled, floor) if math.isfinite(r.scaled) else floor for r in rows]
     top = 10.0
-    colors = ["C3" if r.nonfinite else ("C1" if not r.passed else "C0") for r in rows]
+    colors = ["C3" if r.nonfinite else ("C1" if r.jump >= JUMP else "C0") for r in rows]
     heights = [top if r.nonfinite else v for r, v in zip(rows, values)]
     ax.bar(np.arange(len(rows)), heights, color=colors)
     for i, r in enumerate(rows):

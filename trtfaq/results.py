@@ -51,6 +51,11 @@ class Result:
 
 def provenance(command: str, libraries: dict[str, str]) -> dict:
     """Provenance of a run on this machine (GPU facts from nvidia-smi and cuda-python)."""
+    if not isinstance(command, str) or not command.strip():
+        raise ResultError(f"command must be the command line that made the run, got {command!r}")
+    if not isinstance(libraries, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                  for k, v in libraries.items()):
+        raise ResultError("libraries must map package names to version strings")
     from . import env
 
     gpus, driver = env.gpus()
@@ -78,15 +83,55 @@ def _slug(text: str) -> str:
 
 
 def save(folder: Path, experiment: str, chapter: str, title: str, label: str, prov: dict, data: dict) -> Path:
-    """Validate and write one run; returns the file, named ``<experiment>-<gpu>-<UTC time>.json``."""
+    """Validate and write one run; returns the file, named ``<experiment>-<gpu>-<UTC time>.json``.
+
+    The file is written to a temporary name and linked into place, so it appears complete or not
+    at all, and never replaces an earlier run: a second run saved in the same second gets ``-2``,
+    ``-3``, ... Data that JSON cannot hold (NaN, inf, arrays, objects) is a one-line error.
+    """
+    for name, value in (("experiment", experiment), ("chapter", chapter), ("title", title), ("label", label)):
+        if not isinstance(value, str) or not value.strip():
+            raise ResultError(f"{name} must be a non-empty string, got {value!r}")
+    if folder is None or not isinstance(folder, (str, os.PathLike)) or not str(folder).strip():
+        raise ResultError(f"folder must be a path, got {folder!r}")
     doc = {"schema": SCHEMA, "experiment": experiment, "chapter": chapter, "title": title, "label": label,
            "provenance": prov, "data": data}
     _validate(doc, f"result {experiment}")
+    try:
+        text = json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise ResultError(f"result {experiment} cannot be saved as JSON: {exc}") from None
     stamp = prov["created"].replace(":", "").replace("-", "")[:15]
-    path = Path(folder) / f"{experiment}-{_slug(prov['gpu'])}-{stamp}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+    base = f"{_slug(experiment)}-{_slug(prov['gpu'])}-{stamp}"
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return _write_new(folder, base, text.encode("utf-8"))
+    except OSError as exc:
+        raise ResultError(f"cannot write the result into {folder}: {exc.strerror or exc}") from None
+
+
+def _write_new(folder: Path, base: str, data: bytes) -> Path:
+    """Write ``data`` to ``folder/base.json`` (or ``base-2.json``, ...): a temporary file, then a hard link
+    to a name that does not exist yet (atomic, never overwriting)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        for n in range(1, 1000):
+            path = folder / (f"{base}.json" if n == 1 else f"{base}-{n}.json")
+            try:
+                os.link(tmp, path)
+                return path
+            except FileExistsError:
+                continue
+        raise ResultError(f"{folder} already holds 999 runs named {base}: clean it up")
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _finite_samples(value, where: str) -> None:
@@ -118,12 +163,28 @@ def _validate(doc, where: str) -> None:
         raise ResultError(f"{where} has incomplete provenance: no {', '.join(lacking)}")
     if not isinstance(prov["libraries"], dict) or not isinstance(doc["data"], dict):
         raise ResultError(f"{where}: provenance.libraries and data must be objects")
+    for key in ("experiment", "chapter", "title", "label"):
+        if not isinstance(doc[key], str) or not doc[key].strip():
+            raise ResultError(f"{where}: {key} must be a non-empty string")
+    texts = [k for k in PROVENANCE_KEYS if k != "libraries" and not isinstance(prov[k], str)]
+    if texts:
+        raise ResultError(f"{where}: provenance {', '.join(texts)} must be strings")
+    try:
+        _dt.datetime.fromisoformat(prov["created"])
+    except ValueError:
+        raise ResultError(f"{where}: provenance created {prov['created']!r} is not an ISO 8601 time") from None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in prov["libraries"].items()):
+        raise ResultError(f"{where}: provenance libraries must map names to version strings")
     _finite_samples(doc["data"], where)
 
 
 def load(path: Path) -> Result:
     """Read and validate one result file; any problem is a one-line :class:`ResultError`."""
+    if path is None or not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ResultError(f"expected the path of a result file, got {path!r}")
     path = Path(path)
+    if path.is_dir():
+        raise ResultError(f"{path.name} is a folder, not a result file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -144,16 +205,31 @@ def default_folder() -> Path:
     return Path(__file__).resolve().parent / "recorded"
 
 
+def _sequence(path: Path) -> int:
+    """2 for ``...-2.json`` (a second run saved in the same second), 1 otherwise."""
+    m = re.search(r"T\d{6}-(\d+)\.json$", path.name)
+    return int(m.group(1)) if m else 1
+
+
 def list_results(folder: Path | None = None, experiment: str | None = None) -> list[Result]:
     """Every result in ``folder``, oldest first; only ``experiment``'s if given."""
+    if experiment is not None and (not isinstance(experiment, str) or not experiment.strip()):
+        raise ResultError(f"experiment must be a name such as 'ch06-precision', got {experiment!r}")
+    if folder is not None and not isinstance(folder, (str, os.PathLike)):
+        raise ResultError(f"folder must be a path, got {type(folder).__name__}")
     folder = Path(folder) if folder is not None else default_folder()
+    if not folder.is_dir():
+        raise ResultError(f"results folder {folder.name!r} does not exist")
     found = [load(p) for p in sorted(folder.glob("*.json"))]
     if experiment is not None:
         found = [r for r in found if r.experiment == experiment]
-    return sorted(found, key=lambda r: r.provenance["created"])
+    return sorted(found, key=lambda r: (_dt.datetime.fromisoformat(r.provenance["created"]), _sequence(r.path)))
 
 
 def latest(experiment: str, folder: Path | None = None) -> Result:
+    """The newest recorded run of ``experiment``."""
+    if not isinstance(experiment, str) or not experiment.strip():
+        raise ResultError(f"experiment must be a name such as 'ch06-precision', got {experiment!r}")
     runs = list_results(folder, experiment)
     if not runs:
         raise ResultError(f"no recorded run of {experiment} in {folder or 'trtfaq/recorded/'}: record one on a GPU "
@@ -161,14 +237,20 @@ def latest(experiment: str, folder: Path | None = None) -> Result:
     return runs[-1]
 
 
+def _cell(text) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
 def gallery_table(runs: list[Result]) -> str:
     """A Markdown table of runs with their provenance (the site's results gallery)."""
+    if not isinstance(runs, (list, tuple)) or not all(isinstance(r, Result) for r in runs):
+        raise ResultError("gallery_table takes a list of recorded runs (results.list_results())")
     rows = ["| Run | Hardware | Software | Provenance |", "|---|---|---|---|"]
     for r in runs:
-        p = r.provenance
-        libs = ", ".join(f"{k} {v}" for k, v in sorted(p["libraries"].items()))
-        rows.append(f"| **{r.experiment}**: {r.title}. *{r.label}.* | {p['gpu']} (sm {p['compute_capability']}), "
-                    f"driver {p['driver']}, CUDA {p['cuda_runtime']} | Python {p['python']}, {libs} "
-                    f"| {p['created']}, commit `{p['git_commit'][:10]}`, `{p['command']}`, file "
-                    f"`trtfaq/recorded/{r.path.name}` |")
+        p = {k: _cell(v) for k, v in r.provenance.items() if k != "libraries"}
+        libs = ", ".join(f"{_cell(k)} {_cell(v)}" for k, v in sorted(r.provenance["libraries"].items()))
+        rows.append(f"| **{_cell(r.experiment)}**: {_cell(r.title)}. *{_cell(r.label)}.* | {p['gpu']} "
+                    f"(sm {p['compute_capability']}), driver {p['driver']}, CUDA {p['cuda_runtime']} "
+                    f"| Python {p['python']}, {libs} | {p['created']}, commit `{p['git_commit'][:10]}`, "
+                    f"`{p['command']}`, file `trtfaq/recorded/{_cell(r.path.name)}` |")
     return "\n".join(rows)

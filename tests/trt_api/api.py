@@ -2,90 +2,12 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from pathlib import Path
 
+# The API's data structures live in the package, which ships every release's API as data.
+from trtfaq.tools.apisurface import API, ClassInfo, Param, Signature
 
-@dataclass
-class Param:
-    name: str
-    has_default: bool
-
-
-@dataclass
-class Signature:
-    params: list[Param]           # without self
-    varargs: bool = False         # *args or **kwargs: anything goes
-    returns: str | None = None    # class name of the result, when it is one of the API's classes
-
-    def accepts(self, n_positional: int, keywords: list[str]) -> bool:
-        if self.varargs:
-            return True
-        if n_positional > len(self.params):
-            return False
-        names = [p.name for p in self.params]
-        if any(k not in names[n_positional:] for k in keywords):
-            return False
-        covered = set(names[:n_positional]) | set(keywords)
-        return all(p.has_default or p.name in covered for p in self.params)
-
-    def __str__(self) -> str:
-        if self.varargs:
-            return "(*args, **kwargs)"
-        return "(" + ", ".join(p.name + ("=…" if p.has_default else "") for p in self.params) + ")"
-
-
-@dataclass
-class ClassInfo:
-    name: str
-    bases: list[str] = field(default_factory=list)
-    methods: dict[str, list[Signature]] = field(default_factory=dict)
-    properties: dict[str, tuple[str | None, bool]] = field(default_factory=dict)  # name -> (type, settable)
-    attributes: dict[str, str | None] = field(default_factory=dict)  # class attributes, enum members, nested
-    nested: dict[str, str] = field(default_factory=dict)  # nested class short name -> qualified name
-
-
-@dataclass
-class API:
-    version: str
-    classes: dict[str, ClassInfo]
-    functions: dict[str, list[Signature]]
-    attributes: dict[str, str | None]  # module-level values (float32, __version__, ...) -> class name
-
-    @property
-    def major(self) -> int:
-        return int(self.version.split(".")[0])
-
-    def mro(self, cls: str) -> list[ClassInfo]:
-        out, todo = [], [cls]
-        while todo:
-            c = self.classes.get(todo.pop(0))
-            if c is not None and c not in out:
-                out.append(c)
-                todo += c.bases
-        return out
-
-    def lookup(self, cls: str, attr: str):
-        """``("method", [sigs]) | ("property", (type, settable)) | ("attribute", type) | None``."""
-        for c in self.mro(cls):
-            if attr in c.methods:
-                return "method", c.methods[attr]
-            if attr in c.properties:
-                return "property", c.properties[attr]
-            if attr in c.nested:
-                return "class", c.nested[attr]
-            if attr in c.attributes:
-                return "attribute", c.attributes[attr]
-        return None
-
-    def module_lookup(self, attr: str):
-        if attr in self.classes:
-            return "class", attr
-        if attr in self.functions:
-            return "function", self.functions[attr]
-        if attr in self.attributes:
-            return "attribute", self.attributes[attr]
-        return None
+__all__ = ["API", "ClassInfo", "Param", "Signature", "load"]
 
 
 def _type_name(node, known: set[str], scope: str = "") -> str | None:

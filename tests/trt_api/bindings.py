@@ -1,8 +1,9 @@
 """Real TensorRT Python bindings, for introspection: fetched, made importable, turned into stubs.
 
-For each supported version, ``pip download`` fetches the official ``tensorrt-cuXX-bindings`` wheel
-(cp311, the real ``tensorrt_bindings`` module), the stand-in libraries of ``standins.c`` are compiled
-into a temporary folder, and ``pybind11-stubgen`` imports the module in its own subprocess (with
+For each supported version (``VERSIONS``, and every release of the shipped API data, ``RELEASES``),
+``pip download`` fetches the official ``tensorrt-bindings`` / ``tensorrt-cuXX-bindings`` wheel (cp311, the
+real ``tensorrt_bindings`` module), the stand-in libraries of ``standins.c`` (and, for 8.x, of
+``standins_parsers.c``) are compiled into a temporary folder, and ``pybind11-stubgen`` imports the module in its own subprocess (with
 ``LD_LIBRARY_PATH`` pointing at that folder only) and writes ``.pyi`` stubs. The stubs, renamed to the
 package name readers import (``tensorrt``), are all that leaves the subprocess. Wheels and stubs are
 cached under ``$TRTFAQ_CACHE/trt-api`` (default ``~/.cache/trtfaq/trt-api``).
@@ -22,13 +23,48 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-#: (pip requirement, major version, CUDA flavour) of every TensorRT version the book supports
+#: pip requirement of every TensorRT version the book supports (its code is checked against these)
 VERSIONS = {
     "10.16.1.11": "tensorrt-cu12-bindings==10.16.1.11",
     "11.4.0.106": "tensorrt-cu13-bindings==11.4.0.106",
 }
+#: pip requirement of every release in the API surface data shipped with the package
+#: (``trtfaq/data/trt_api.json.gz``, made by ``tests/trt_api/make_surface.py``): the FAQ's 8.6 and the
+#: newest patch of every 10.x and 11.x minor release on PyPI with a cp311 Linux wheel. TensorRT 9.x was
+#: never published on PyPI, and releases before 8.6 have no bindings-only wheel there.
+RELEASES = {
+    "8.6.1": "tensorrt-bindings==8.6.1",
+    "10.0.1": "tensorrt-cu12-bindings==10.0.1",
+    "10.1.0": "tensorrt-cu12-bindings==10.1.0",
+    "10.2.0": "tensorrt-cu12-bindings==10.2.0.post1",
+    "10.3.0": "tensorrt-cu12-bindings==10.3.0",
+    "10.4.0": "tensorrt-cu12-bindings==10.4.0",
+    "10.5.0": "tensorrt-cu12-bindings==10.5.0",
+    "10.6.0": "tensorrt-cu12-bindings==10.6.0.post2",
+    "10.7.0": "tensorrt-cu12-bindings==10.7.0.post1",
+    "10.8.0.43": "tensorrt-cu12-bindings==10.8.0.43",
+    "10.9.0.34": "tensorrt-cu12-bindings==10.9.0.34",
+    "10.10.0.31": "tensorrt-cu12-bindings==10.10.0.31",
+    "10.11.0.33": "tensorrt-cu12-bindings==10.11.0.33",
+    "10.12.0.36": "tensorrt-cu12-bindings==10.12.0.36",
+    "10.13.3.9": "tensorrt-cu12-bindings==10.13.3.9.post1",
+    "10.14.1.48": "tensorrt-cu12-bindings==10.14.1.48.post1",
+    "10.15.1.29": "tensorrt-cu12-bindings==10.15.1.29",
+    **{v: r for v, r in VERSIONS.items() if v.startswith("10.")},
+    "11.0.0.114": "tensorrt-cu13-bindings==11.0.0.114",
+    "11.1.0.106": "tensorrt-cu13-bindings==11.1.0.106",
+    "11.2.1.2": "tensorrt-cu13-bindings==11.2.1.2",
+    "11.3.0.99": "tensorrt-cu13-bindings==11.3.0.99",
+    **{v: r for v, r in VERSIONS.items() if v.startswith("11.")},
+}
 #: the C entry points the bindings link against, by library
 LIBRARIES = ("libnvinfer", "libnvonnxparser", "libnvinfer_plugin")
+#: TensorRT 8.x bindings also link the UFF and Caffe parsers (standins_parsers.c)
+LIBRARIES_8 = ("libnvparsers",)
+
+
+def requirement(version: str) -> str:
+    return RELEASES.get(version) or VERSIONS[version]
 
 
 def cache_root() -> Path:
@@ -39,17 +75,20 @@ def cache_root() -> Path:
 def fetch_wheel(version: str) -> Path:
     """The bindings wheel for ``version`` (downloaded once, then reused)."""
     dest = cache_root() / "wheels"
-    found = sorted(dest.glob(f"tensorrt_cu*_bindings-{version}-cp311-*.whl"))
+    req = requirement(version)
+    pattern = f"tensorrt*_bindings-{req.split('==')[1]}-cp311-*.whl"
+    found = sorted(dest.glob(pattern))
     if found:
         return found[0]
     dest.mkdir(parents=True, exist_ok=True)
+    # older releases (8.6 to 10.7) are tagged manylinux_2_17, newer ones manylinux_2_28
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
            "--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_28_x86_64",
-           "--dest", str(dest), VERSIONS[version]]
+           "--platform", "manylinux_2_17_x86_64", "--dest", str(dest), req]
     res = subprocess.run(cmd, capture_output=True, text=True)
-    found = sorted(dest.glob(f"tensorrt_cu*_bindings-{version}-cp311-*.whl"))
+    found = sorted(dest.glob(pattern))
     if res.returncode != 0 or not found:
-        raise RuntimeError(f"could not download {VERSIONS[version]}: {res.stderr.strip()[-300:]}")
+        raise RuntimeError(f"could not download {req}: {res.stderr.strip()[-300:]}")
     return found[0]
 
 
@@ -58,10 +97,11 @@ def build_standins(folder: Path, major: int) -> None:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         raise RuntimeError("a C compiler (cc or gcc) is needed to build the stand-in libraries")
-    for lib in LIBRARIES:
+    for lib in LIBRARIES + (LIBRARIES_8 if major < 10 else ()):
         soname = f"{lib}.so.{major}"
+        source = HERE / ("standins_parsers.c" if lib in LIBRARIES_8 else "standins.c")
         subprocess.run([cc, "-shared", "-fPIC", "-O0", f"-Wl,-soname,{soname}", "-o", str(folder / soname),
-                        str(HERE / "standins.c")], check=True, capture_output=True)
+                        str(source)], check=True, capture_output=True)
 
 
 @contextlib.contextmanager

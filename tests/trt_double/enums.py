@@ -3,9 +3,9 @@
 Members are looked up through the metaclass, so a member of the other major is absent exactly as in
 the real bindings (``BuilderFlag.FP16`` under 11.x raises ``type object
 'tensorrt_bindings.tensorrt.BuilderFlag' has no attribute 'FP16'``), and a real member the double does
-not define raises NotImplementedError. Values follow TensorRT's C++ enums where the double relies on
-them (DataType, ILogger.Severity); elsewhere they are believed to match NvInfer.h, and nothing in the
-double depends on them. 11.x is assumed to keep the values of the members it keeps (not confirmed).
+not define raises NotImplementedError. Every member's value is the one ``int(member)`` gives in the real
+10.16.1.11 / 11.4.0.106 bindings (tests/test_trt_double_compat.py reads them from the wheels); where 11.0
+renumbered a member, its spec is ``{major: value}``.
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ class EnumMeta(Meta):
 
 
 class Enum(Base, metaclass=EnumMeta):
-    """Base of the double's enums. ``_spec``: member name -> value, or (value, majors it exists in)."""
+    """Base of the double's enums. ``_spec``: member name -> value, or (value, majors it exists in), or
+    {major: value} where the value differs per major."""
 
     _spec: ClassVar[dict] = {}
 
@@ -43,6 +44,8 @@ class Enum(Base, metaclass=EnumMeta):
         entry = cls._spec.get(name)
         if entry is None:
             return None
+        if isinstance(entry, dict):  # the value differs per major (11.0 renumbered some enums)
+            return entry.get(active_major())
         value, majors = entry if isinstance(entry, tuple) else (entry, None)
         if majors is not None and active_major() not in majors:
             return None
@@ -57,9 +60,9 @@ class Enum(Base, metaclass=EnumMeta):
         value = cls._entry(name)
         if value is None:
             return None
-        obj = cls._objects.get(name)
+        obj = cls._objects.get((name, value))  # keyed by value too: a member may differ per major
         if obj is None:
-            obj = cls._objects[name] = cls._new(_name=name, _value=value)
+            obj = cls._objects[(name, value)] = cls._new(_name=name, _value=value)
         return obj
 
     def __new__(cls, value):
@@ -173,7 +176,13 @@ class BuilderFlag(Enum):
     _real = "BuilderFlag"
     _spec: ClassVar[dict] = {"FP16": (0, TEN), "INT8": (1, TEN), "DEBUG": 2, "GPU_FALLBACK": 3, "REFIT": 4,
              "DISABLE_TIMING_CACHE": 5, "TF32": 6, "SPARSE_WEIGHTS": 7, "OBEY_PRECISION_CONSTRAINTS": (9, TEN),
-             "PREFER_PRECISION_CONSTRAINTS": (10, TEN), "BF16": (17, TEN)}
+             "PREFER_PRECISION_CONSTRAINTS": (10, TEN), "BF16": (17, TEN),
+             # values read from the real 10.16.1.11 / 11.4.0.106 bindings (int(member)); 11.0 renumbered them
+             "VERSION_COMPATIBLE": {10: 13, 11: 12}, "EXCLUDE_LEAN_RUNTIME": {10: 14, 11: 13},
+             # chapter 9: the 10.x weak quantized-type flags (10.16 docstrings: "[DEPRECATED] Deprecated in
+             # TensorRT 10.12. Superseded by strong typing"; absent from 11.4); values of NvInfer.h v10.16
+             # (kFP8 = 15, kINT4 = 22, kFP4 = 26)
+             "FP8": (15, TEN), "INT4": (22, TEN), "FP4": (26, TEN)}
 
 
 class MemoryPoolType(Enum):
@@ -187,8 +196,9 @@ class NetworkDefinitionCreationFlag(Enum):
     # in TensorRT 10.0."; 11.4 has no EXPLICIT_BATCH and says of STRONGLY_TYPED: "Strongly typed mode is
     # always enabled. This flag is retained for API compatibility but is ignored."
     _real = "NetworkDefinitionCreationFlag"
-    _spec: ClassVar[dict] = {"EXPLICIT_BATCH": (0, TEN), "STRONGLY_TYPED": 1, "PREFER_JIT_PYTHON_PLUGINS": 2,
-             "PREFER_AOT_PYTHON_PLUGINS": 3}
+    # values as the real bindings report them: 11.4 renumbered the members it kept (STRONGLY_TYPED is 0 there)
+    _spec: ClassVar[dict] = {"EXPLICIT_BATCH": (0, TEN), "STRONGLY_TYPED": {10: 1, 11: 0},
+             "PREFER_JIT_PYTHON_PLUGINS": {10: 2, 11: 1}, "PREFER_AOT_PYTHON_PLUGINS": {10: 3, 11: 2}}
 
 
 class ExecutionContextAllocationStrategy(Enum):
@@ -215,7 +225,8 @@ class LayerType(Enum):
     _spec: ClassVar[dict] = {"CONVOLUTION": 0, "CAST": 1, "ACTIVATION": 2, "POOLING": 3, "SCALE": 5, "SOFTMAX": 6,
              "DECONVOLUTION": 7, "CONCATENATION": 8, "ELEMENTWISE": 9, "UNARY": 11, "PADDING": 12, "SHUFFLE": 13,
              "REDUCE": 14, "TOPK": 15, "GATHER": 16, "MATRIX_MULTIPLY": 17, "CONSTANT": 19, "IDENTITY": 20,
-             "SLICE": 22, "SHAPE": 23, "RESIZE": 25, "SELECT": 30, "EINSUM": 38, "NORMALIZATION": 45}
+             "SLICE": 22, "SHAPE": 23, "RESIZE": 25, "SELECT": 30, "QUANTIZE": 32, "DEQUANTIZE": 33, "EINSUM": 38,
+             "NORMALIZATION": 45}
 
 
 #: ONNX operator -> the LayerType the double reports for the one layer it makes per node
@@ -236,8 +247,38 @@ ONNX_LAYER_TYPES = {
     "Conv": "CONVOLUTION", "ConvTranspose": "DECONVOLUTION", "Concat": "CONCATENATION", "Gather": "GATHER",
     "Slice": "SLICE", "Shape": "SHAPE", "Constant": "CONSTANT", "Identity": "IDENTITY", "Cast": "CAST",
     "Where": "SELECT", "Pad": "PADDING", "Resize": "RESIZE", "TopK": "TOPK", "BatchNormalization": "SCALE",
-    "Einsum": "EINSUM",
+    "Einsum": "EINSUM", "QuantizeLinear": "QUANTIZE", "DequantizeLinear": "DEQUANTIZE",
 }
 
+class HardwareCompatibilityLevel(Enum):
+    # docstring (10.16 and 11.4): NONE "Do not require hardware compatibility with GPU architectures other than
+    # that of the GPU on which the engine was built"; AMPERE_PLUS "Require that the engine is compatible with
+    # Ampere and newer GPUs [...] only supported for engines built on NVIDIA Ampere and later GPUs";
+    # SAME_COMPUTE_CAPABILITY "compatible with GPUs that have the same Compute Capability version as the one it was
+    # built on [...] only supported for engines built on NVIDIA Turing and later GPUs"
+    _real = "HardwareCompatibilityLevel"
+    _spec: ClassVar[dict] = {"NONE": 0, "AMPERE_PLUS": 1, "SAME_COMPUTE_CAPABILITY": 2}
+
+
+class RuntimePlatform(Enum):
+    # docstring: SAME_AS_BUILD "The engine constructed by TensorRT can only run on the identical platform it was
+    # built on"; WINDOWS_AMD64 "can only be enabled when building engines on Linux AMD64 platforms"
+    _real = "RuntimePlatform"
+    _spec: ClassVar[dict] = {"SAME_AS_BUILD": 0, "WINDOWS_AMD64": 1}
+
+
+class LayerInformationFormat(Enum):
+    # chapter 9: EngineInspector output formats (NvInferRuntime.h v10.16 and v11.1: kONELINE = 0, kJSON = 1)
+    _real = "LayerInformationFormat"
+    _spec: ClassVar[dict] = {"ONELINE": 0, "JSON": 1}
+
+
+class DeviceType(Enum):
+    # chapter 8: 10.16 / 11.4 stubs: "GPU : GPU device", "DLA : DLA core"
+    _real = "DeviceType"
+    _spec: ClassVar[dict] = {"GPU": 0, "DLA": 1}
+
+
 ALL = [DataType, TensorIOMode, TensorLocation, ElementWiseOperation, ScaleMode, BuilderFlag, MemoryPoolType,
-       NetworkDefinitionCreationFlag, ExecutionContextAllocationStrategy, ProfilingVerbosity, ErrorCode, LayerType]
+       NetworkDefinitionCreationFlag, ExecutionContextAllocationStrategy, ProfilingVerbosity, ErrorCode, LayerType,
+       HardwareCompatibilityLevel, RuntimePlatform, LayerInformationFormat, DeviceType]

@@ -10,9 +10,10 @@ from .surface import missing_module_attr
 CLASSES = [
     core.ILogger, core.Logger, core.Dims, core.Weights, core.IHostMemory,
     builder.Builder, builder.IBuilderConfig, builder.IOptimizationProfile, builder.ITimingCache,
+    builder.IProgressMonitor,
     network.INetworkDefinition, network.ITensor, network.ILayer, network.IConstantLayer, network.IElementWiseLayer,
     network.IScaleLayer, network.OnnxParser, network.ParserError,
-    runtime.Runtime, runtime.ICudaEngine, runtime.IExecutionContext, runtime.IDebugListener,
+    runtime.Runtime, runtime.ICudaEngine, runtime.IExecutionContext, runtime.IDebugListener, runtime.EngineInspector,
     *enums.ALL,
 ]
 

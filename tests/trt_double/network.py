@@ -358,6 +358,9 @@ class INetworkDefinition(Base):
 
         if self._onnx is not None or self._layers or self._inputs:
             raise not_implemented("OnnxParser.parse into a network that already has layers")
+        static = static_check(model)
+        if static:
+            return static
         infos = value_infos(model)
         graph = model.graph
         initializers = {i.name for i in graph.initializer}
@@ -399,6 +402,96 @@ class INetworkDefinition(Base):
     # ----- what the builder serializes ---------------------------------------------------------
     def _io_nbytes(self):
         return sum(itemsize(t._dtype) * int(np.prod([max(d, 1) for d in t._shape])) for t in self._inputs)
+
+
+# ----- what the ONNX parser imports (chapter 10) ---------------------------------------------------------
+_MATRIX_FILES = {10: "operators-10.16.md", 11: "operators-11.1.md"}
+_matrices: dict = {}
+
+
+def operator_matrix() -> dict[str, bool]:
+    """ONNX operator -> supported, from onnx-tensorrt's docs/operators.md at the commit the played TensorRT
+    pins (10.16: 6bde659; 11.x: 11.1's 7c51a63, the newest in the open-source tree), as vendored in
+    trtfaq/data/onnx-tensorrt. Read here with its own small parser, independently of the book's helper."""
+    import re
+    from pathlib import Path
+
+    major = active_major()
+    if major not in _matrices:
+        path = Path(__file__).resolve().parents[2] / "trtfaq" / "data" / "onnx-tensorrt" / _MATRIX_FILES[major]
+        rows = re.findall(r"^\|\s*([A-Za-z0-9_]+)\s*\|\s*([YN])", path.read_text(encoding="utf-8"), re.M)
+        _matrices[major] = {name: flag == "Y" for name, flag in rows}
+    return _matrices[major]
+
+
+def _nonzero_zero_point(node, initializers) -> bool:
+    if node.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(node.input) < 3 or not node.input[2]:
+        return False
+    zp = initializers.get(node.input[2])
+    if zp is None:
+        return False
+    from onnx import numpy_helper
+
+    return bool(np.any(numpy_helper.to_array(zp).astype(np.float64) != 0))
+
+
+def static_check(model) -> list[tuple]:
+    """The parser's per-node static checks (onnx-tensorrt parseGraph at 6bde659 runs parseNodeStaticCheck on
+    every node and records each failure), for two rules:
+
+    - an operator without an importer falls back to a plugin of that name; none is registered in the double,
+      so it fails as TensorRT 10.x/11.x report it: 'In node 0 with name:  and operator: DummyOp
+      (checkFallbackPluginImporter): INVALID_NODE: creator && "Plugin not found, are the plugin name, version,
+      and namespace correct?"' (NVIDIA/Model-Optimizer#2016, July 2026; onedl-mmdeploy#16 shows the same
+      assertion as "[6]", kINVALID_NODE);
+    - QuantizeLinear/DequantizeLinear with a non-zero zero point (operators.md: "`x_zero_point` must be
+      zero", "`y_zero_point` must be 0"); the wording of that error is the double's (not confirmed).
+
+    Returns tuples (code, desc, node index, "plugin" marker or nothing, node name, operator, function)."""
+    matrix = operator_matrix()
+    initializers = {i.name: i for i in model.graph.initializer}
+    found = []
+    for index, node in enumerate(model.graph.node):
+        name = node.name
+        if node.domain not in ("", "ai.onnx") or not matrix.get(node.op_type, False):
+            found.append(("INVALID_NODE", 'creator && "Plugin not found, are the plugin name, version, and '
+                          'namespace correct?"', index, "plugin", name, node.op_type, "checkFallbackPluginImporter"))
+        elif _nonzero_zero_point(node, initializers):
+            found.append(("INVALID_NODE", f"{contract.DOUBLE}{node.op_type}: the zero point must be zero "
+                          "(operators.md; TensorRT quantization is symmetric)", index, name, node.op_type,
+                          f"check{node.op_type}"))
+    return found
+
+
+def report_subgraphs(model, error_nodes, ok) -> list[tuple[list[int], bool]]:
+    """onnx-tensorrt ModelImporter::reportSubgraphs (6bde659): nodes in topological order, split at every node
+    an error names; each subgraph "unknown" (False) unless the parse succeeded and there is exactly one."""
+    graph = model.graph
+    produced = {out: i for i, n in enumerate(graph.node) for out in n.output if out}
+    order, seen = [], set()
+
+    def visit(i):
+        if i in seen:
+            return
+        seen.add(i)
+        for name in graph.node[i].input:
+            if name in produced:
+                visit(produced[name])
+        order.append(i)
+
+    for i in range(len(graph.node)):
+        visit(i)
+    bad = {int(n) for n in error_nodes if int(n) >= 0}
+    parts, current = [], None
+    for i in order:
+        if i in bad:
+            current = None
+            continue
+        if current is None:
+            current = []
+            parts.append(current)
+        current.append(i)
+    return [(nodes, bool(ok and len(parts) == 1)) for nodes in parts]
 
 
 class ParserError(Base):
@@ -446,8 +539,9 @@ class OnnxParser(Base):
                             "INetworkDefinition, logger: ILogger)")
         self._network, self._logger, self._errors = network, logger, []
 
-    def _fail(self, code, desc, func, node=-1):
-        err = ParserError._new(_code=code, _desc=desc, _node=node, _node_name="", _node_operator="", _func=func)
+    def _fail(self, code, desc, func, node=-1, node_name="", node_operator="", err_func=None):
+        err = ParserError._new(_code=code, _desc=desc, _node=node, _node_name=node_name,
+                               _node_operator=node_operator, _func=err_func or func)
         self._errors.append(err)
         error(self._logger, str(err))
         return False
@@ -478,9 +572,73 @@ class OnnxParser(Base):
             ok = False
         if not ok:
             return self._fail("MODEL_DESERIALIZE_FAILED", "Failed to parse the ONNX model.", func)
-        for code, desc, node in self._network._load_onnx(model, data):
-            self._fail(code, desc, func, node)
+        for code, desc, node, *details in self._network._load_onnx(model, data):
+            if details and details[0] == "plugin":  # the registry's own message comes first (ModelOpt#2016)
+                error(self._logger, contract.plugin_not_found(details[2]))
+                details = details[1:]
+            self._fail(code, desc, func, node, *details)
         return not self._errors
+
+    def _load(self, model):
+        import onnx
+
+        try:
+            data = bytes(memoryview(model))
+        except TypeError:
+            raise TypeError("incompatible function arguments: model must be a bytes-like object") from None
+        try:
+            parsed = onnx.load_from_string(data)
+        except Exception:  # noqa: BLE001 - protobuf and onnx raise several types: all mean "not ONNX"
+            parsed = None
+        return data, parsed
+
+    # ----- which parts of a model the parser takes (10.1+) ---------------------------------------
+    def supports_model_v2(self, model, path=None):
+        """Docstring (10.16, 11.4): "Check whether TensorRT supports a particular ONNX model. Query each
+        subgraph with num_subgraphs, is_subgraph_supported, get_subgraph_nodes." As onnx-tensorrt's
+        ModelImporter::supportsModelV2 at the commit TensorRT 10.16 pins (6bde659): parse the model (errors
+        are recorded as parse's), then reportSubgraphs: nodes in topological order, cut at every node that
+        failed; "Mark all new graphs as 'unknown'" (False), and only a model without errors, in one subgraph,
+        is marked supported."""
+        data, parsed = self._load(model)
+        ok = self._parse(data, "supportsModelV2")
+        self._subgraphs = [] if parsed is None else report_subgraphs(parsed, [e._node for e in self._errors], ok)
+        return ok
+
+    @prop()
+    def num_subgraphs(self):
+        return len(getattr(self, "_subgraphs", []))
+
+    def _subgraph(self, index, call):
+        subgraphs = getattr(self, "_subgraphs", [])
+        if not 0 <= int(index) < len(subgraphs):
+            # ModelImporter.cpp (6bde659): "Query index <i> exceeds subgraph support vector (size = <n>). Have you
+            # called supports_model_v2 or parse?", ErrorCode::kINVALID_VALUE
+            self._fail("INVALID_VALUE", f"Query index {index} exceeds subgraph support vector (size = "
+                       f"{len(subgraphs)}). Have you called supports_model_v2 or parse?", call)
+            return None
+        return subgraphs[int(index)]
+
+    def is_subgraph_supported(self, index):
+        found = self._subgraph(index, "isSubgraphSupported")
+        return False if found is None else found[1]
+
+    def get_subgraph_nodes(self, index):
+        found = self._subgraph(index, "getSubgraphNodes")
+        return [] if found is None else list(found[0])
+
+    @only(10)
+    def supports_model(self, model, path=None):
+        """10.16 only ("[DEPRECATED] Deprecated in TensorRT 10.1. See supports_model_v2."): returns
+        "Tuple[bool, List[Tuple[NodeIndices, bool]]]" -- the same subgraphs as supports_model_v2."""
+        ok = self.supports_model_v2(model, path)
+        return ok, [(list(nodes), flag) for nodes, flag in self._subgraphs]
+
+    def supports_operator(self, op_name):
+        """Docstring: "Returns whether the specified operator may be supported by the parser [...] this
+        function may return false-positives." The double answers from the operator matrix (see
+        operator_matrix)."""
+        return operator_matrix().get(str(op_name), False)
 
     @prop()
     def num_errors(self):

@@ -28,7 +28,8 @@ def _elem_type_name(elem_type: int) -> str | None:
 
     return {TensorProto.FLOAT: "FLOAT", TensorProto.FLOAT16: "HALF", TensorProto.BFLOAT16: "BF16",
             TensorProto.INT8: "INT8", TensorProto.UINT8: "UINT8", TensorProto.INT32: "INT32",
-            TensorProto.INT64: "INT64", TensorProto.BOOL: "BOOL", TensorProto.FLOAT8E4M3FN: "FP8"}.get(elem_type)
+            TensorProto.INT64: "INT64", TensorProto.BOOL: "BOOL", TensorProto.FLOAT8E4M3FN: "FP8",
+            TensorProto.INT4: "INT4", TensorProto.FLOAT4E2M1: "FP4"}.get(elem_type)
 
 
 def value_infos(model) -> dict:

@@ -16,10 +16,16 @@ import numpy as np
 
 from . import contract, cudart
 from .core import Dims, IHostMemory, ILogger, error, itemsize, to_numpy, warning
-from .enums import DataType, ExecutionContextAllocationStrategy, TensorIOMode, TensorLocation
+from .enums import (
+    DataType,
+    ExecutionContextAllocationStrategy,
+    HardwareCompatibilityLevel,
+    TensorIOMode,
+    TensorLocation,
+)
 from .plan import PlanError, read_plan
 from .programs import program_for
-from .surface import Base, active_version, prop
+from .surface import Base, active_major, active_version, prop
 
 _capsule_new = ctypes.pythonapi.PyCapsule_New
 _capsule_new.restype = ctypes.py_object
@@ -35,6 +41,38 @@ def _volume(shape) -> int:
     return int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
 
 
+#: the only pairs of majors a version-compatible plan may cross (Support Matrix 11.4.0, "Engine Portability":
+#: "TensorRT 10 version-compatible engines can run with a TensorRT 11 runtime, and TensorRT 8
+#: version-compatible engines can run with a TensorRT 10 runtime. No other combination across major versions
+#: is supported.")
+FORWARD_MAJORS = {(8, 10), (10, 11)}
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in str(version).split("."))
+
+
+def _lean_library_version(path: str):
+    """(version, None) of a lean runtime library file, read with ctypes from the library itself (its
+    getInferLib*Version functions), or (None, why)."""
+    import os
+
+    if not os.path.isfile(path):
+        return None, "no such file"
+    if "nvinfer_lean" not in os.path.basename(path):
+        return None, "not a libnvinfer_lean library"
+    try:
+        lib = ctypes.CDLL(path)
+        parts = []
+        for part in ("Major", "Minor", "Patch", "Build"):
+            fn = getattr(lib, f"getInferLib{part}Version")
+            fn.restype = ctypes.c_int32
+            parts.append(str(fn()))
+    except (OSError, AttributeError) as exc:
+        return None, f"cannot load it ({type(exc).__name__})"
+    return ".".join(parts), None
+
+
 class Runtime(Base):
     _real = "Runtime"
 
@@ -42,14 +80,74 @@ class Runtime(Base):
         if not isinstance(logger, ILogger):
             raise TypeError("__init__(): incompatible constructor arguments: Runtime(logger: ILogger)")
         self._logger = logger
+        self._host_code = False  # docstring: engine_host_code_allowed "(Default: False)"
+        self._lean = None        # the version of a lean runtime returned by load_runtime
 
     @prop()
     def logger(self):
         return self._logger
 
+    @prop()
+    def num_DLA_cores(self):  # noqa: N802
+        """Chapter 8. 11.4 docstring: "The number of DLA hardware cores accessible, or 0 if DLA is unavailable."
+        The double plays a GPU without DLA: 0."""
+        return 0
+
+    @prop(10, 11)
+    def engine_host_code_allowed(self):
+        """Docstring: "Whether this runtime is allowed to deserialize engines that contain host executable code
+        (Default: False)."
+        """
+        return self._host_code
+
+    @engine_host_code_allowed.setter
+    def engine_host_code_allowed(self, value):
+        self._host_code = bool(value)
+
+    def load_runtime(self, path):
+        """Docstring: "Load IRuntime from the file. This method loads a runtime library from a shared library file.
+        The runtime can then be used to execute a plan file built with BuilderFlag.VERSION_COMPATIBLE and
+        BuilderFlag.EXCLUDE_LEAN_RUNTIME both set and built with the same version of TensorRT as the loaded runtime
+        library." "returns: The IRuntime, or None if it could not be loaded." The double reads the library's
+        version with ctypes and returns a runtime that plays it."""
+        if not isinstance(path, str):
+            raise TypeError("load_runtime(): incompatible function arguments: (self: Runtime, path: str)")
+        version, why = _lean_library_version(path)
+        if version is None:
+            error(self._logger, contract.lean_load_failed(path, why))
+            return None
+        return Runtime._new(_logger=self._logger, _host_code=False, _lean=version)
+
+    def _compatible(self, header) -> list[str]:
+        """The error lines that refuse ``header``'s plan here (version, lean runtime, host code), or []."""
+        plan, here = header.get("tensorrt_version"), active_version()
+        if header.get("runtime_platform", "SAME_AS_BUILD") != "SAME_AS_BUILD":
+            return [contract.platform_mismatch()]
+        vc, embedded = header.get("version_compatible", False), header.get("lean_runtime_embedded", False)
+        if self._lean is not None:
+            if not vc:
+                return [contract.lean_runtime_not_vc()]
+            if embedded:
+                return [contract.lean_runtime_refuses(self._lean, "built with VERSION_COMPATIBLE and "
+                                                                  "EXCLUDE_LEAN_RUNTIME (load_runtime docstring)")]
+            return [] if plan == self._lean else contract.plan_version(self._lean, plan)
+        if not vc:
+            return [] if plan == here else contract.plan_version(here, plan)
+        p, r = _numbers(plan)[0], _numbers(here)[0]
+        if _numbers(plan) > _numbers(here) or (p != r and (p, r) not in FORWARD_MAJORS):
+            return contract.plan_version(here, plan)
+        if not embedded and plan != here:
+            return [contract.lean_runtime_missing(plan, here)]
+        if embedded and not self._host_code:
+            return [contract.host_code_not_allowed()]
+        return []
+
     def deserialize_cuda_engine(self, serialized_engine):
         """Docstring: "returns: The ICudaEngine, or None if it could not be deserialized." A plan loads
-        only under the TensorRT version and on the compute capability it was built for (contract.py)."""
+        only under the TensorRT version and on the compute capability it was built for (contract.py), unless
+        it was built version compatible (then also on later versions within FORWARD_MAJORS, with host code
+        allowed when it embeds its lean runtime) or with a hardware compatibility level (AMPERE_PLUS: any
+        compute capability 8.0 or later)."""
         try:
             data = bytes(memoryview(serialized_engine))
         except TypeError:
@@ -62,14 +160,19 @@ class Runtime(Base):
             for line in contract.plan_magic():
                 error(log, line)
             return None
-        if header.get("tensorrt_version") != active_version():
-            for line in contract.plan_version(active_version(), header.get("tensorrt_version")):
+        refused = self._compatible(header)
+        if refused:
+            for line in refused:
                 error(log, line)
             return None
         st = cudart._state()
         device = cudart._current(st)
         spec = st.devices[device].spec
-        if header["compute_capability"] != spec.compute_capability:
+        if header.get("hardware_compatibility_level") == "AMPERE_PLUS":
+            fits = spec.major >= 8  # "compatible with Ampere and newer GPUs"
+        else:  # NONE and SAME_COMPUTE_CAPABILITY: the compute capability it was built for
+            fits = header["compute_capability"] == spec.compute_capability
+        if not fits:
             for line in contract.plan_device(spec.compute_capability, header["compute_capability"]):
                 error(log, line)
             return None
@@ -117,6 +220,13 @@ class ICudaEngine(Base):
     def name(self):
         return self._header["network_name"]
 
+    @prop()
+    def hardware_compatibility_level(self):
+        """ICudaEngine docstring: ":ivar hardware_compatibility_level: The hardware compatibility level of the
+        engine."
+        """
+        return getattr(HardwareCompatibilityLevel, self._header.get("hardware_compatibility_level", "NONE"))
+
     def get_tensor_name(self, index):
         return self._order[index] if 0 <= index < len(self._order) else None
 
@@ -152,14 +262,23 @@ class ICudaEngine(Base):
         return name in self._debug
 
     def _memory_for_profile(self, index) -> int:
-        """Modelled activation memory: twice the inputs at the profile's max shapes, plus 1 MiB."""
+        """Modelled activation memory: twice the inputs at the profile's max shapes, plus 1 MiB, plus the
+        scratch of the modelled tactics the build kept under its WORKSPACE limit (builder._workspace_model)."""
         total = sum(itemsize(getattr(DataType, self._io[n]["dtype"])) * _volume(s[2])
                     for n, s in self._profiles[index].items())
-        return -(-(2 * total + (1 << 20)) // 256) * 256
+        return -(-(2 * total + (1 << 20) + int(self._header.get("scratch_bytes", 0))) // 256) * 256
 
     @prop()
     def device_memory_size_v2(self):
         return max(self._memory_for_profile(i) for i in range(len(self._profiles)))
+
+    @prop()
+    def profiling_verbosity(self):
+        """Docstring: "The profiling verbosity the builder config was set to when the engine was built."
+        (chapter 12)"""
+        from .enums import ProfilingVerbosity
+
+        return getattr(ProfilingVerbosity, self._header.get("profiling_verbosity", "LAYER_NAMES_ONLY"))
 
     def get_device_memory_size_for_profile_v2(self, profile_index):
         if not 0 <= profile_index < len(self._profiles):
@@ -178,20 +297,116 @@ class ICudaEngine(Base):
                 error(self._logger, f"{contract.DOUBLE}out of device memory for an execution context "
                                     f"({self.device_memory_size_v2} bytes) on device {self._device}")
                 return None
-        elif strategy == ExecutionContextAllocationStrategy.USER_MANAGED:
-            from .surface import not_implemented
-
-            raise not_implemented("ICudaEngine.create_execution_context(USER_MANAGED)")
-        return IExecutionContext._make(self, reservation)
+        elif strategy == ExecutionContextAllocationStrategy.ON_PROFILE_CHANGE:
+            # "Reallocate for a profile when it's selected." (docstring): profile 0 is selected at creation
+            with self._st.lock:
+                reservation = cudart._allocate(self._st, self._device, self._memory_for_profile(0), reserved=True)
+            if reservation is None:
+                error(self._logger, f"{contract.DOUBLE}out of device memory for an execution context on device "
+                                    f"{self._device}")
+                return None
+        # USER_MANAGED: "The user supplies custom allocation to the execution context." Nothing is reserved;
+        # IExecutionContext.set_device_memory must come before execute_async_v3 (chapter 3).
+        return IExecutionContext._make(self, reservation, strategy)
 
     def serialize(self):
         return IHostMemory._of(self._plan)
+
+    def create_engine_inspector(self):
+        """Docstring: "Create an IEngineInspector which prints out the layer information of an engine or an
+        execution context." (chapter 9)"""
+        return EngineInspector._new(_engine=self, _context=None)
+
+
+class EngineInspector(Base):
+    """The engine inspector. Real layer information (fusions, formats, tactics) exists only in TensorRT;
+    the double reports the layers of the network it recorded at build time, in a JSON of its own that says
+    so. The output form follows ProfilingVerbosity's docstrings: LAYER_NAMES_ONLY "Print only the layer names.
+    This is the default setting.", DETAILED "Print detailed layer information including layer names and layer
+    parameters.", NONE "Do not print any layer information." The top-level keys follow the 10.x and 11.x
+    formats as NVIDIA's 10.x-to-11.x IEngineInspector migration page describes them ("Layers" in both;
+    "Bindings" in 10.x, "I/O Tensors" in 11.x); everything inside a layer is the double's."""
+
+    _real = "EngineInspector"
+
+    @prop(10, 11)
+    def execution_context(self):
+        return self._context
+
+    @execution_context.setter
+    def execution_context(self, value):
+        if value is not None and not isinstance(value, IExecutionContext):
+            raise TypeError("execution_context must be an IExecutionContext")
+        self._context = value
+
+    def _layers(self):
+        header = self._engine._header
+        verbosity = header.get("profiling_verbosity", "LAYER_NAMES_ONLY")
+        layers = header.get("layer_info", [])
+        if verbosity == "NONE":
+            return []
+        if verbosity == "LAYER_NAMES_ONLY":
+            return [layer["Name"] for layer in layers]
+        return [{**layer, "TensorRT test double": "the network's layers as built, not TensorRT's engine layers"}
+                for layer in layers]
+
+    def _format(self, value, format):
+        import json
+
+        from .enums import LayerInformationFormat
+
+        if not isinstance(format, LayerInformationFormat):
+            raise TypeError(f"incompatible function arguments: format must be a LayerInformationFormat, got {format!r}")
+        if format == LayerInformationFormat.JSON:
+            return json.dumps(value)
+        return "\n".join(v if isinstance(v, str) else v["Name"] for v in (value if isinstance(value, list) else [value]))
+
+    def get_engine_information(self, format):
+        io_key = "I/O Tensors" if active_major() >= 11 else "Bindings"
+        io = self._io_tensors() if active_major() >= 11 else list(self._engine._order)
+        return self._format({"Layers": self._layers(), io_key: io}, format) \
+            if format.name == "JSON" else self._format(self._layers(), format)
+
+    #: DataType -> the spelling of the 11.x "I/O Tensors" entries. Only "Float" is documented (the migration
+    #: guide's example); the others are inferred in the same style (chapter 12).
+    _TYPE_NAMES = {"FLOAT": "Float", "HALF": "Half", "BF16": "BFloat16", "INT8": "Int8", "INT32": "Int32",
+                   "INT64": "Int64", "BOOL": "Bool", "UINT8": "UInt8", "FP8": "FP8"}
+
+    def _io_tensors(self):
+        """11.x: "a list of JSON objects [...] name, I/O mode, data type, dimensions, memory location, and
+        whether it is a shape inference I/O" with per-profile shapes and format, keyed as in the migration
+        guide's example (docs 11.0.0, tensorrt-10x-to-11x-IEngineInspector). The "Format" text is the guide's
+        "Row major linear FP32 format (kLINEAR)" with the tensor's type; the double has no other formats."""
+        engine, out = self._engine, []
+        for name in engine._order:
+            t = engine._io[name]
+            kind = {"FLOAT": "FP32", "HALF": "FP16"}.get(t["dtype"], t["dtype"])
+            fmt = f"Row major linear {kind} format (kLINEAR)"
+            profiles = [{"MinShape": list(p[name][0]), "OptShape": list(p[name][1]), "MaxShape": list(p[name][2]),
+                         "Format": fmt} if name in p else {"Format": fmt} for p in engine._profiles]
+            out.append({"Name": name, "IOMode": "Input" if t["mode"] == "INPUT" else "Output",
+                        "DataType": self._TYPE_NAMES.get(t["dtype"], t["dtype"]), "Dimensions": list(t["shape"]),
+                        "Location": "Device", "IsShapeInferenceIO": False, "ProfileInfo": profiles})
+        return out
+
+    def get_layer_information(self, layer_index, format):
+        layers = self._layers()
+        if not 0 <= int(layer_index) < len(layers):
+            error(self._engine._logger, f"{contract.DOUBLE}get_layer_information: no layer {layer_index}")
+            return ""
+        return self._format(layers[int(layer_index)], format)
 
 
 def _release(st, alloc):
     if alloc is not None and cudart._STATE is st:
         with st.lock:
             cudart._release(st, alloc)
+
+
+def _release_all(st, allocs):
+    """Release a context's reservations (ON_PROFILE_CHANGE swaps them; the list holds the current one)."""
+    for alloc in list(allocs):
+        _release(st, alloc)
 
 
 class IDebugListener(Base):
@@ -213,11 +428,12 @@ class IExecutionContext(Base):
     _real = "IExecutionContext"
 
     @classmethod
-    def _make(cls, engine, reservation):
+    def _make(cls, engine, reservation, strategy=ExecutionContextAllocationStrategy.STATIC):
         ctx = cls._new(_engine=engine, _logger=engine._logger, _profile=0, _shapes={}, _addresses={},
                        _listener=None, _debug_on=set(), _name="", _memo=None, _warned_default_stream=False)
         ctx._reset_shapes()
-        weakref.finalize(ctx, _release, engine._st, reservation)
+        ctx._strategy, ctx._user_memory, ctx._reservations = strategy, None, [reservation]
+        weakref.finalize(ctx, _release_all, engine._st, ctx._reservations)
         return ctx
 
     def _inputs(self):
@@ -263,9 +479,38 @@ class IExecutionContext(Base):
                 return False
             cudart._enqueue(st, stream, lambda: None, 0.001, "profile switch")
         if profile_index != self._profile:
+            if self._strategy == ExecutionContextAllocationStrategy.ON_PROFILE_CHANGE:
+                with st.lock:
+                    new = cudart._allocate(st, engine._device, engine._memory_for_profile(profile_index), reserved=True)
+                    if new is None:
+                        error(self._logger, f"{contract.DOUBLE}out of device memory for profile {profile_index}")
+                        return False
+                    for old in self._reservations:
+                        if old is not None:
+                            cudart._release(st, old)
+                    self._reservations[:] = [new]
             self._profile = profile_index
             self._reset_shapes()
         return True
+
+    def set_device_memory(self, memory, size):
+        """Docstring: ":arg memory: 256-byte aligned device memory. :arg size: Size of the provided memory.
+        This must be at least as large as CudaEngine.get_device_memory_size_v2" (chapter 3). The double also
+        requires the range to lie in one live allocation of the engine's device; a call that breaks a rule
+        logs why and sets nothing (TensorRT's own handling of these cases is not confirmed)."""
+        engine, st = self._engine, self._engine._st
+        address, size = int(memory), int(size)
+        need = engine.device_memory_size_v2
+        if address % 256:
+            error(self._logger, contract.device_memory_misaligned(address))
+        elif size < need:
+            error(self._logger, contract.device_memory_too_small(size, need))
+        elif address == 0 and need == 0:
+            self._user_memory = (0, 0)
+        elif cudart._device_range(st, address, size, engine._device) is None:
+            error(self._logger, contract.device_memory_not_allocated(address, size))
+        else:
+            self._user_memory = (address, size)
 
     def set_input_shape(self, name, shape):
         """Returns False and logs TensorRT's error when ``shape`` is outside the *active* profile's
@@ -370,6 +615,12 @@ class IExecutionContext(Base):
             if current != engine._device:
                 error(log, contract.wrong_device(engine._device, current))
                 return False
+            if self._strategy == ExecutionContextAllocationStrategy.USER_MANAGED and (
+                    self._user_memory is None or (self._user_memory[1] and cudart._device_range(
+                        st, *self._user_memory, engine._device) is None)):
+                error(log, contract.device_memory_unset() if self._user_memory is None else
+                      contract.device_memory_not_allocated(*self._user_memory))
+                return False
             missing = self._unspecified()
             if missing:
                 error(log, contract.shapes_unspecified(missing))
@@ -395,7 +646,11 @@ class IExecutionContext(Base):
                 dtype, address = getattr(DataType, t["dtype"]), self._addresses[name]
                 need = _volume(shape) * itemsize(dtype)
                 if cudart._device_range(st, address, need, engine._device) is None:
-                    error(log, contract.buffer_too_small(name, address, need, cudart._bytes_to_end(st, address)))
+                    alloc, _ = cudart._find(st, address)
+                    if alloc is not None and alloc.device != engine._device:
+                        error(log, contract.buffer_on_other_device(name, address, alloc.device, engine._device))
+                    else:
+                        error(log, contract.buffer_too_small(name, address, need, cudart._bytes_to_end(st, address)))
                     return False
                 tensors[name] = (t["mode"], address, shape, dtype)
             debug = {}
@@ -427,6 +682,10 @@ class IExecutionContext(Base):
     def _run(self, st, tensors, debug):
         """The enqueued work: runs when the stream is synchronized. Returns a CUDA error or None."""
         engine = self._engine
+        if self._strategy == ExecutionContextAllocationStrategy.USER_MANAGED and self._user_memory[1] and \
+                cudart._device_range(st, *self._user_memory, engine._device) is None:
+            print(contract.device_memory_not_allocated(*self._user_memory), file=sys.stderr, flush=True)
+            return cudart.cudaError_t.cudaErrorIllegalAddress  # the context's memory was freed before it ran
         feeds, outputs = {}, {}
         for name, (mode, address, shape, dtype) in tensors.items():
             nbytes = _volume(shape) * itemsize(dtype)

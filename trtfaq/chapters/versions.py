@@ -32,9 +32,18 @@ class Version:
 OLD, NEW = "MAJOR*1000+MINOR*100+PATCH", "MAJOR*10000+MINOR*100+PATCH"
 
 
+def _whole(value, name: str) -> int:
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    return int(value)
+
+
 def encode(major: int, minor: int, patch: int) -> int:
     """The integer ``getInferLibVersion()`` returns for a release."""
-    if not (0 <= minor < 100 and 0 <= patch < 100) or major < 1:
+    major, minor, patch = _whole(major, "major"), _whole(minor, "minor"), _whole(patch, "patch")
+    if not (0 <= minor < 100 and 0 <= patch < 100) or not 1 <= major < 100:
         raise InputError(f"not a TensorRT release: {major}.{minor}.{patch}")
     if major >= 10:
         return major * 10000 + minor * 100 + patch
@@ -44,8 +53,14 @@ def encode(major: int, minor: int, patch: int) -> int:
 
 
 def decode(value: int) -> Version:
-    """Decode ``getInferLibVersion()`` (or ``NV_TENSORRT_VERSION``) of any TensorRT since 5.x."""
-    value = int(value)
+    """Decode ``getInferLibVersion()`` (or ``NV_TENSORRT_VERSION``) of any TensorRT since 5.x: the
+    integer, or its digits as a string ("101601")."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    elif isinstance(value, str):
+        raise InputError(f"decode takes the integer getInferLibVersion() returns (e.g. 101601), got the string "
+                         f"{value!r}: a dotted version needs no decoding")
+    value = _whole(value, "the version number")
     if 1000 <= value < 10000:
         return Version(value // 1000, value // 100 % 10, value % 100, OLD)
     if 100000 <= value < 1000000:
@@ -81,15 +96,30 @@ def fetch_runtime_library(requirement: str) -> Path:
     unpacked into a temporary folder and renamed into place, so an interrupted run leaves no
     truncated library behind; without network the error says so in one line.
     """
-    name, _, version = requirement.partition("==")
+    import re
+
+    if not isinstance(requirement, str):
+        raise InputError(f"requirement must be a string such as 'tensorrt-lean-cu13-libs==11.4.0.106', "
+                         f"got {type(requirement).__name__}")
+    name, _, version = requirement.strip().partition("==")
+    name, version = name.strip(), version.strip()
     if not version:
-        raise InputError(f"pin an exact version, e.g. {name}==11.4.0.106")
+        raise InputError(f"pin an exact version, e.g. {name or 'tensorrt-lean-cu13-libs'}==11.4.0.106")
+    if not re.fullmatch(r"tensorrt-(lean|dispatch)(-cu\d+)?(-libs)?", name):
+        raise InputError(f"{name!r} is not a TensorRT lean or dispatch runtime package "
+                         "(e.g. tensorrt-lean-cu13-libs, tensorrt-dispatch-cu12-libs)")
+    if not re.fullmatch(r"\d+(\.\d+){1,3}", version):
+        raise InputError(f"{version!r} is not an exact release number such as 11.4.0.106")
     folder = cache_dir() / f"{name}-{version}"
     found = sorted(folder.glob("*/libnvinfer_*.so.*"))
     if found:
         return found[0]
     wheels = cache_dir() / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
+    try:
+        wheels.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BookError(f"cannot write the book's cache ({exc.strerror or exc}): set TRTFAQ_CACHE to a "
+                        "writable absolute folder") from None
     wheel = sorted(wheels.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
     if not wheel:
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
@@ -122,6 +152,8 @@ def fetch_runtime_library(requirement: str) -> Path:
     except zipfile.BadZipFile:
         wheel[0].unlink(missing_ok=True)
         raise BookError(f"{wheel[0].name} in the book's cache is not a valid wheel: deleted, run again") from None
+    except OSError as exc:
+        raise BookError(f"cannot unpack {wheel[0].name} into the book's cache: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return sorted(folder.glob("*/libnvinfer_*.so.*"))[0]
@@ -136,9 +168,13 @@ def _elf(path: Path):
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
 
+    if path is None or not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise InputError(f"expected the path of a library file, got {path!r}")
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path.name} is a folder, not a library file")
     if not path.is_file():
-        raise InputError(f"library file {path} does not exist")
+        raise InputError(f"library file {path.name} does not exist")
     fh = open(path, "rb")  # noqa: SIM115 - ELFFile reads it lazily, so it stays open with the object
     try:
         return ELFFile(fh)
@@ -183,8 +219,8 @@ class LibraryVersion:
 
 def library_version(path: Path) -> LibraryVersion:
     """Load a TensorRT library with ctypes and ask it its version (no GPU needed)."""
-    path = Path(path)
-    dynamic_symbols(path)  # one-line errors for missing or non-ELF files before dlopen
+    dynamic_symbols(path)  # one-line errors for bad paths, missing or non-ELF files before dlopen
+    path = Path(path)  # one-line errors for missing or non-ELF files before dlopen
     try:
         lib = ctypes.CDLL(str(path))
     except OSError as exc:

@@ -13,19 +13,28 @@ from pathlib import Path
 
 
 def _registry() -> dict[str, Callable[[Path], Path]]:
-    from . import batch_profiles, timer, wrong_answers
+    from . import batch_profiles, builders, multi_gpu, quantization, tensor_cores, timer, workspace, wrong_answers
 
     return {
         "ch01-tactics": batch_profiles.tactics,
         "ch01-batch-curve": batch_profiles.batch_curve,
         "timer-check": timer.timer_check,
         "timer-small": timer.timer_small,
+        "ch04-devices": multi_gpu.devices,
+        "ch04-throughput": multi_gpu.throughput,
+        "ch03-cublas-workspace": workspace.cublas_workspace,
         "ch06-precision": wrong_answers.precision,
+        "ch12-tensor-cores": tensor_cores.tensor_cores,
+        "ch12-tensor-pipe": tensor_cores.tensor_pipe,
+        "ch09-formats": quantization.formats,
+        "ch11-tactic-timing": builders.tactic_timing,
     }
 
 
 #: experiment names, in the order ``record all`` runs them
-EXPERIMENTS = ("ch01-tactics", "ch01-batch-curve", "timer-check", "timer-small", "ch06-precision")
+EXPERIMENTS = ("ch01-tactics", "ch01-batch-curve", "timer-check", "timer-small", "ch04-devices", "ch04-throughput",
+               "ch03-cublas-workspace", "ch06-precision", "ch09-formats", "ch12-tensor-cores",
+               "ch12-tensor-pipe", "ch11-tactic-timing")
 
 
 def run(name: str, out: Path) -> Path:

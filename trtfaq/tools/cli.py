@@ -5,6 +5,8 @@
 - ``run-all``: execute every chapter in ``_toc.yml`` and write a preflight report.
 - ``record``: run a GPU experiment and save its raw samples with provenance in ``trtfaq/recorded/``.
 - ``colab-cells``: rewrite every chapter's Colab install cell from ``_config.yml``.
+- ``check-api``: check your own TensorRT Python code (files, notebooks, folders) against the real API
+  of TensorRT 10.x and 11.x, shipped as data; says what was removed when and what to use instead.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     except BookError as exc:
         print(f"trtfaq: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("trtfaq: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
 
 
 def _main(argv: list[str] | None) -> int:
@@ -40,6 +45,11 @@ def _main(argv: list[str] | None) -> int:
     rec.add_argument("--out", type=Path, default=None, help="folder for the result files (default: trtfaq/recorded/)")
     cells = sub.add_parser("colab-cells", help="rewrite the Colab install cell of every chapter")
     cells.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
+    from . import check_api
+
+    check = sub.add_parser("check-api", help="check TensorRT Python code against the 10.x/11.x API",
+                           description=check_api.__doc__.split("\n\n")[0])
+    check_api.add_arguments(check)
     args = parser.parse_args(argv)
 
     if args.command == "env":
@@ -51,6 +61,8 @@ def _main(argv: list[str] | None) -> int:
         from .doctor import main as doctor
 
         return doctor(args.require_gpu, prefetch=args.prefetch)
+    if args.command == "check-api":
+        return check_api.run(args)
     if args.command == "run-all":
         from .preflight import main as run_all
 
@@ -62,13 +74,9 @@ def _main(argv: list[str] | None) -> int:
         for name in names:
             print(f"recorded {experiments.run(name, args.out or results.default_folder())}")
         return 0
-    from .colab import repository_url, update_notebook
+    from .colab import main as colab_cells
 
-    url = repository_url(args.root / "_config.yml")
-    for nb in sorted((args.root / "notebooks").glob("*.ipynb")):
-        if update_notebook(nb, url):
-            print(f"updated {nb}")
-    return 0
+    return colab_cells(args.root)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,10 @@ class Check:
 
 
 def checks(require_gpu: bool = False, disk_free_bytes: int | None = None) -> list[Check]:
+    if not isinstance(require_gpu, bool):
+        from ..errors import BookError
+
+        raise BookError(f"require_gpu must be True or False, got {require_gpu!r}")
     e = env.detect()
     miss = "FAIL" if require_gpu else "WARN"
     out = []
@@ -76,10 +80,43 @@ def checks(require_gpu: bool = False, disk_free_bytes: int | None = None) -> lis
     else:
         out.append(Check(miss, "TensorRT", "not installed: TensorRT cells print one line and are skipped",
                          "pip install -r requirements-gpu-cu12.txt (or -cu13)"))
-    from ..cache import root
+    out.extend(cache_checks(disk_free_bytes))
+    return out
 
-    cache = root()
-    probe = cache if cache.exists() else next((p for p in cache.parents if p.exists()), cache.anchor)
+
+def cache_checks(disk_free_bytes: int | None = None) -> list[Check]:
+    """The book's cache (``TRTFAQ_CACHE`` or ``~/.cache/trtfaq``): a usable absolute folder outside
+    the book, writable, with disk space."""
+    import os
+    from pathlib import Path
+
+    from ..cache import root
+    from ..errors import CacheError
+
+    if disk_free_bytes is not None and (isinstance(disk_free_bytes, bool) or not isinstance(disk_free_bytes, int)
+                                        or disk_free_bytes < 0):
+        from ..errors import BookError
+
+        raise BookError(f"disk_free_bytes must be a whole number >= 0 or None, got {disk_free_bytes!r}")
+    fix = "set TRTFAQ_CACHE to an absolute folder outside the book, e.g. $HOME/.cache/trtfaq, or unset it"
+    out = []
+    raw = os.environ.get("TRTFAQ_CACHE")
+    if raw is not None and not raw.strip():
+        out.append(Check("WARN", "TRTFAQ_CACHE", "set but empty: the default ~/.cache/trtfaq is used", fix))
+    try:
+        cache = root()
+    except CacheError as exc:
+        return out + [Check("FAIL", "engine cache", str(exc), fix)]
+    book = Path(__file__).resolve().parents[2]
+    for folder in {book, Path.cwd().resolve()}:
+        if (folder / "_toc.yml").exists() and cache.resolve().is_relative_to(folder):
+            return out + [Check("FAIL", "engine cache", f"{cache} is inside the book's folder: engines and libraries "
+                                "would land among its files", fix)]
+    if cache.exists() and not cache.is_dir():
+        return out + [Check("FAIL", "engine cache", f"{cache} exists but is not a folder", fix)]
+    probe = cache if cache.exists() else next((p for p in cache.parents if p.exists()), Path(cache.anchor))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return out + [Check("FAIL", "engine cache", f"{cache} is not writable (checked {probe})", fix)]
     free = disk_free_bytes if disk_free_bytes is not None else shutil.disk_usage(probe).free
     gib = free / 2**30
     out.append(Check("OK" if gib >= MIN_CACHE_DISK_GIB else ("WARN" if gib >= 0.2 else "FAIL"), "engine cache",

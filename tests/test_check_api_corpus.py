@@ -1,0 +1,77 @@
+"""``trtfaq check-api`` on NVIDIA's own TensorRT Python code: recall on 8.6 code, precision on current code.
+
+How the numbers are counted is in ``tests/trt_api/corpus_eval.py``; the hand labels are in
+``tests/trt_api/corpus/labels.json``; the files and their sources in ``tests/trt_api/corpus/README.md``.
+The measured numbers are printed at the end of the pytest run (with the API check's report).
+"""
+import pytest
+
+from trtfaq.tools import apisurface, check_api
+
+from trt_api import REPORTS, corpus_eval
+
+SURFACE = apisurface.load()
+LABELS = corpus_eval.load_labels()
+V86 = corpus_eval.corpus_sources("v86")
+CURRENT = corpus_eval.corpus_sources("current")
+#: lower bounds for the measured values (they are 1.0 today; see the report for the counts)
+MIN_RECALL, MIN_PRECISION_CURRENT, MIN_PRECISION_POLYGRAPHY = 0.95, 0.95, 0.6
+
+
+def rows(items):
+    return {tuple(r[:3]) for r in items}
+
+
+@pytest.mark.parametrize("target", list(LABELS["recall"]))
+def test_recall_on_8_6_code(target):
+    labels = LABELS["recall"][target]
+    uses, not_uses = rows(labels["uses"]), rows(labels["not_uses"])
+    candidates = {(c.file, c.line, c.name) for c in corpus_eval.candidates(SURFACE, target, V86)}
+    assert candidates == uses | not_uses, ("labels.json is out of date: unlabelled "
+                                           f"{sorted(candidates - uses - not_uses)}, gone {sorted((uses | not_uses) - candidates)}")
+    assert not uses & not_uses
+    found, result = corpus_eval.reported(V86, target, SURFACE)
+    assert result.crashed == [] and result.notes == []
+    hits, wrong = uses & found, not_uses & found
+    extra = found - uses - not_uses
+    recall = len(hits) / len(uses)
+    REPORTS.append(f"check-api recall on TensorRT 8.6.1 samples vs {target}: {len(hits)}/{len(uses)} = {recall:.3f} "
+                   f"(missed {sorted(uses - found)}); reported non-uses {len(wrong)}; "
+                   f"other reports {len(extra)}, all labelled right: {extra <= rows(LABELS['recall_extra_right'])}")
+    assert recall >= MIN_RECALL, sorted(uses - found)
+    assert not wrong, sorted(wrong)
+    assert extra <= rows(LABELS["recall_extra_right"]), sorted(extra - rows(LABELS["recall_extra_right"]))
+
+
+def _precision(name, sources, targets):
+    labels = LABELS["precision"][name]
+    right, wrong = rows(labels["right"]), rows(labels["wrong"])
+    counts = {"right": 0, "wrong": 0}
+    for target in targets:
+        found, result = corpus_eval.reported(sources, target, SURFACE)
+        assert result.crashed == []
+        assert found <= right | wrong, f"unlabelled reports on {target}: {sorted(found - right - wrong)}"
+        counts["right"] += len(found & right)
+        counts["wrong"] += len(found & wrong)
+    total = counts["right"] + counts["wrong"]
+    precision = counts["right"] / total if total else 1.0
+    REPORTS.append(f"check-api precision on {name} vs {', '.join(targets)}: {counts['right']}/{total} = "
+                   f"{precision:.3f} (a report counted once per release it names)")
+    return precision
+
+
+def test_precision_on_current_nvidia_samples():
+    targets = [SURFACE.resolve("11.1"), SURFACE.resolve("11"), SURFACE.resolve("10")]
+    assert _precision("current", CURRENT, targets) >= MIN_PRECISION_CURRENT
+
+
+@pytest.mark.network  # reads Polygraphy from its pinned wheel on PyPI (downloaded once)
+def test_precision_on_current_polygraphy():
+    targets = [SURFACE.resolve("11.1"), SURFACE.resolve("11"), SURFACE.resolve("10")]
+    assert _precision("polygraphy", corpus_eval.polygraphy_sources(), targets) >= MIN_PRECISION_POLYGRAPHY
+
+
+def test_whole_corpus_against_every_release_without_a_crash():
+    result = check_api.check_sources(V86 + CURRENT, SURFACE.releases, SURFACE)
+    assert result.crashed == [] and result.notes == []
+    assert result.files == len(V86) + len(CURRENT)
