@@ -190,7 +190,7 @@ def test_lock_is_reentrant_only_across_calls(tmp_path):
 
 # ----- the chapter 11 reader (synthetic document, never stored) ------------------------------------------
 def _doc(samples):
-    return {"samples_ms": samples}
+    return {"timings_ms": samples}
 
 
 def test_rankings_order_and_spread():
@@ -203,7 +203,7 @@ def test_rankings_order_and_spread():
 def test_rankings_refuse_bad_documents():
     with pytest.raises(BookError) as e:
         builders.rankings({})
-    assert "samples_ms" in one_line(e)
+    assert "timings_ms" in one_line(e)
     with pytest.raises(BookError) as e:
         builders.rankings(_doc({"alone": {"nn": []}}))
     assert "without samples" in one_line(e)

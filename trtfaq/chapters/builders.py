@@ -9,13 +9,15 @@ from ..errors import InputError
 def rankings(data: dict) -> list[list]:
     """Rows (condition, candidate order fastest first, median ms of each, spread max/min of medians) from the
     ``data`` of a ch11-tactic-timing run."""
-    conds = data.get("samples_ms") if isinstance(data, dict) else None
+    conds = data.get("timings_ms") if isinstance(data, dict) else None
     if not isinstance(conds, dict) or not conds:
-        raise InputError("this result has no data.samples_ms: is it a ch11-tactic-timing run?")
+        raise InputError("this result has no data.timings_ms: is it a ch11-tactic-timing run?")
     rows = []
     for cond, per in conds.items():
         if not per or any(not v for v in per.values()):
             raise InputError(f"condition {cond!r} has a candidate without samples")
+        if not all(np.all(np.isfinite(v)) and min(v) > 0 for v in per.values()):
+            raise InputError(f"condition {cond!r} has non-finite or non-positive timings")
         med = {name: float(np.median(v)) for name, v in per.items()}
         order = sorted(med, key=med.get)
         rows.append([cond, " < ".join(order), ", ".join(f"{med[n]:.3f}" for n in order),
@@ -28,7 +30,7 @@ def show(data: dict, caption: str):
     import matplotlib.pyplot as plt
 
     rankings(data)                                 # the same checks, one-line errors
-    conds = data["samples_ms"]
+    conds = data["timings_ms"]
     fig, axes = plt.subplots(1, len(conds), figsize=(3 * len(conds), 3), sharey=False)
     for ax, (cond, per) in zip(np.atleast_1d(axes), conds.items()):
         ax.boxplot(list(per.values()))

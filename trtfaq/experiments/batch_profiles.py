@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 from .. import results, timing
-from .common import ceilings, libraries, log, stream
+from .common import ceilings, libraries, log
+from .common import stream as current_stream
 
 CHAPTER = "notebooks/01-batch-profiles"
 SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -79,7 +80,7 @@ def tactics(out):
             with torch.cuda.graph(graph):
                 for _ in range(LAUNCHES):
                     launch()
-            samples = timing.time_cuda(graph.replay, stream(), warmup=5, repeats=60) / LAUNCHES
+            samples = timing.time_cuda(graph.replay, current_stream(), warmup=5, repeats=60) / LAUNCHES
             runs.append({"size": m, "config": list(cfg), "samples_ms": samples.tolist()})
         best = min((r for r in runs if r["size"] == m), key=lambda r: timing.summarize(r["samples_ms"]).median)
         log(f"tactics: M={m:4d} best {best['config']} {timing.summarize(best['samples_ms'])}")
@@ -107,19 +108,19 @@ def batch_curve(out):
     for m in SIZES:
         x = torch.randn(m, K, device="cuda", dtype=torch.float16, generator=gen)
         ref = torch.relu(x.double() @ w1.double().T) @ w2.double().T
-        stream = torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.currentstream())
-        with torch.cuda.stream(stream):
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
             for _ in range(3):
                 mlp(x)
-        torch.cuda.currentstream().wait_stream(stream)
+        torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             y = mlp(x)
         graph.replay()
         torch.cuda.synchronize()
         rel = float((y.double() - ref).norm() / ref.norm())
-        samples = timing.time_cuda(graph.replay, stream(), warmup=20, repeats=200)
+        samples = timing.time_cuda(graph.replay, current_stream(), warmup=20, repeats=200)
         curve.append({"size": m, "samples_ms": samples.tolist(), "relative_error_vs_float64": rel})
         log(f"batch curve: M={m:4d} {timing.summarize(samples)} rel err {rel:.1e}")
     weights_bytes = 2 * (w1.numel() + w2.numel())

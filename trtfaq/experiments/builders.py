@@ -90,7 +90,7 @@ def tactic_timing(out):
     proc.terminate()
     proc.wait(timeout=30)
     data = {"sizes": list(SIZES), "dtype": "float16", "flops_per_gemm": flops, "launches_per_sample": PER_EVENT,
-            "candidates": list(LAYOUTS), "samples_ms": conditions, "busy_process_alive_during_timing": busy_alive,
+            "candidates": list(LAYOUTS), "timings_ms": conditions, "busy_process_alive_during_timing": busy_alive,
             "busy_streams_still_busy_after_timing": still_busy,
             "busy_process_timing_wall_s": wall}
     prov = results.provenance("python -m trtfaq record ch11-tactic-timing", libraries())
