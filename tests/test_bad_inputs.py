@@ -169,6 +169,12 @@ CASES = [
     ("shape", "profile ranks", lambda t: engine.BuildConfig(profiles=({"x": ((1, 8), (4,), (8, 8))},)), "one rank"),
     ("shape", "profile_for rank", lambda t: engine.profile_for(({"x": ((1, 8), (4, 8), (8, 8))},), {"x": (4,)}),
      "outside every optimization profile"),
+    ("shape", "run_tensors ragged feed", lambda t: precision.run_tensors(MODEL, {"x": [[1.0, 2.0], [3.0]]}),
+     "is not a rectangular array"),
+    ("shape", "compare_tensors ragged tensor", lambda t: precision.compare_tensors({"h": [[1], [1, 2]]}, REF,
+                                                                                   [("h", "G", "")]),
+     "is not a rectangular array"),
+    ("shape", "top1 ragged", lambda t: ch6.top1([[1.0, 2.0], [3.0]]), "rectangular"),
     ("shape", "latency_curve lengths", lambda t: plots.latency_curve(axes(), [1, 2], [[1.0]], "x"),
      "one list of timings per size"),
 
@@ -250,7 +256,7 @@ CASES = [
                                                                         {}), "cannot write the result"),
     ("unwritable", "run-all report is a folder", lambda t: preflight.main(book_with(t, None), t), "is a folder"),
     ("unwritable", "run-all report under a file", lambda t: preflight.main(book_with(t, None), text_file(t) / "r.md"),
-     "cannot create the report's folder"),
+     "is a file, not a folder"),
     ("unwritable", "fetch into a cache that is a file", lambda t: cache_is_file(t), "cannot write the book's cache"),
 
     # --- bad values --------------------------------------------------------------------------------
@@ -343,6 +349,28 @@ def test_bad_input_is_a_one_line_error(kind, case, call, message, tmp_path, monk
     with pytest.raises(BookError) as e:
         call(tmp_path)
     assert message in one_line(e)
+
+
+# --- the command line: one "trtfaq: ..." line on stderr, exit code 2 ---------------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["run-all", "--root", "{t}/nope"], "is not a folder"),
+    (["run-all", "--root", "{book}", "--report", "{t}"], "is a folder"),
+    (["run-all", "--root", "{book}", "--report", "{file}/r.md"], "is a file, not a folder"),
+    (["run-all", "--root", "{book}", "--timeout", "0"], "--timeout must be"),
+    (["run-all", "--root", "{t}"], "_toc.yml does not exist"),
+    (["colab-cells", "--root", "{t}/nope"], "_config.yml does not exist"),
+    (["colab-cells", "--root", "{book}"], "01-a.ipynb is not valid JSON"),
+    (["record", "nosuch"], "unknown experiment 'nosuch'"),
+    (["record", "ch06-precision", "--out", "{file}"], "is a file"),
+])
+def test_cli_bad_input_is_one_line_on_stderr(argv, message, tmp_path, capsys):
+    (tmp_path / "book").mkdir()
+    book = book_with(tmp_path / "book", "{ not json" if argv[0] == "colab-cells" else None)
+    argv = [a.format(t=tmp_path, book=book, file=text_file(tmp_path)) for a in argv]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("trtfaq: ") and "\n" not in err and message in err, err
 
 
 # --- bad environment variables ------------------------------------------------------------------

@@ -200,6 +200,25 @@ def test_rankings_order_and_spread():
     assert rows[1][1] == "tt < nn"
 
 
+def test_rankings_put_the_runs_alone_first():
+    rows = builders.rankings(_doc({"busy process": {"nn": [2.0]}, "alone (repeat)": {"nn": [1.0]},
+                                   "1 busy stream(s)": {"nn": [3.0]}, "alone": {"nn": [1.0]}}))
+    assert [r[0] for r in rows] == ["alone", "alone (repeat)", "1 busy stream(s)", "busy process"]
+
+
+def test_load_notes_count_the_samples_the_load_missed():
+    doc = _doc({"alone": {"nn": [1.0, 1.0], "tt": [2.0, 2.0]}, "1 busy stream(s)": {"nn": [9.0, 1.2], "tt": [9.0, 9.0]},
+                "busy process": {"nn": [1.0, 5.0], "tt": [2.0, 8.0]}})
+    doc.update(busy_streams_still_busy_after_timing={"1 busy stream(s)": False}, busy_process_alive_during_timing=True)
+    text = builders.load_notes(doc).splitlines()
+    assert text[0] == ("1 busy stream(s): samples within 1.5x of the median alone: nn 1/2, tt 0/2; "
+                       "its streams still busy when the timing ended: no")
+    assert text[1].endswith("nn 1/2, tt 1/2; the busy process alive throughout: yes")
+    with pytest.raises(BookError) as e:                  # planted: nothing timed alone
+        builders.load_notes(_doc({"busy": {"nn": [1.0]}}))
+    assert "no condition timed alone" in one_line(e)
+
+
 def test_rankings_refuse_bad_documents():
     with pytest.raises(BookError) as e:
         builders.rankings({})

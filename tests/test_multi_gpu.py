@@ -317,8 +317,16 @@ def test_throughput_arithmetic_on_a_synthetic_run():
     assert rows[0]["median"] == pytest.approx(2 * 30 * 2 * 8192 ** 3 / 45e-3 / 1e12)
     assert rows[0]["of_one_gpu"] == pytest.approx(2.0) and rows[0]["of_all_gpus"] == pytest.approx(1.0)
     assert rows[1]["of_one_gpu"] == pytest.approx(1.0) and rows[1]["median"] == pytest.approx(one_gpu)
+    assert rows[0]["per_device"] == {0: pytest.approx(one_gpu), 1: pytest.approx(one_gpu)}
+    assert rows[1]["per_device"] == {0: pytest.approx(one_gpu)}          # two workers at half rate, one GPU
     text = multi_gpu.throughput_table(run)
     assert "200%" in text and "100%" in text and "50%" in text
+    assert "0: 733 (100%), 1: 733 (100%)" in text and "0: 733 (100%), 1: none" in text
+    doc = _throughput_doc()
+    doc["configs"][1]["workers"][1]["samples_ms"] = []                    # planted: a worker without samples
+    with pytest.raises(Exception, match="a worker on device 0 has no samples") as e:
+        multi_gpu.throughput_rows(_result("ch04-throughput", doc))
+    assert one_line(e)
 
 
 def test_the_throughput_figure_draws(monkeypatch):

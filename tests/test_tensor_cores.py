@@ -109,6 +109,11 @@ def test_runs_figure_draws(tmp_path, monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
     tc.show_runs(synthetic_cases(tmp_path))
     assert len(plt.gcf().axes) == 3
+    legend = plt.gcf().axes[0].get_legend()            # one colour per verdict, as the bars are drawn
+    colours = {t.get_text(): matplotlib.colors.to_hex(h.get_facecolor()) for t, h in
+               zip(legend.get_texts(), legend.legend_handles)}
+    assert len(set(colours.values())) == 3
+    assert colours["name says CUDA cores"] == matplotlib.colors.to_hex("C3")
     plt.close("all")
 
 
@@ -168,7 +173,7 @@ def test_pipe_table_from_a_synthetic_run(tmp_path):
     run = results.load(results.save(tmp_path, "ch12-tensor-pipe", "notebooks/12-tensor-cores", "t",
                                     "synthetic, not a measurement", PROV, data))
     text = tc.pipe_table(run)
-    assert "87.5" in text and "n/a" in text and "pipe_tensor_op_gmma_cycles_active" in text
+    assert "87.5" in text and "n/a" in text and "pipe_tensor_op_gmma_cycles_active %" in text
 
 
 # ----- the classifier on kernels a real GPU run recorded -----------------------------------------
@@ -193,6 +198,30 @@ def test_classifier_on_recorded_kernels():
         if want is not None and r.kind.unit not in (want, "unknown"):
             wrong.append(f"{r.label}: {r.kernel} -> {r.kind.unit}")
     assert not wrong, wrong
+
+
+def _recorded_pipe():
+    try:
+        return results.latest("ch12-tensor-pipe")
+    except ResultError:
+        return None
+
+
+@pytest.mark.skipif(_recorded_pipe() is None, reason="no ch12-tensor-pipe run recorded yet")
+def test_classifier_against_recorded_tensor_pipe_counters():
+    """Every kernel Nsight Compute profiled: where the name says "tensor cores" the tensor pipe was
+    active, where it says "CUDA cores" it was idle ("unknown" names, cuBLAS's nvjet_*, decide nothing)."""
+    metric = "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active"
+    wrong, decided = [], 0
+    for case in _recorded_pipe().data["cases"]:
+        for k in case["kernels"]:
+            unit, active = inspector.classify(k["name"]).unit, k["metrics"].get(metric)
+            if active is None or unit == "unknown":
+                continue
+            decided += 1
+            if (unit == "tensor cores") != (active > 1.0):
+                wrong.append(f"{case['case']}: {k['name'][:60]} -> {unit}, tensor pipe {active} %")
+    assert decided and not wrong, wrong
 
 
 def test_the_recorders_are_registered():

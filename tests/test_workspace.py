@@ -168,6 +168,12 @@ def test_knob_rows_and_tables(tmp_path):
     assert "25.00x" in text and "yes" in text and "no" in text
     assert "default run 32.0 MiB, zero-workspace run 0 KiB" in text
     assert "k_split" in ws.kernel_table(run)
+    # a run whose default workspace reads 0 (allocated before the measured call) is not reported as "0 KiB"
+    doc = json.loads(run.path.read_text())
+    doc["data"]["torch"]["default"]["first_call_extra_bytes"] = 0
+    run.path.write_text(json.dumps(doc))
+    unmeasured = ws.knob_table(results.load(run.path))
+    assert "not measured by this run" in unmeasured and "default run 0 KiB" not in unmeasured
     # FP16 peak: 2*8192^3 FLOP in 1.5 ms = 733 TFLOP/s; the square GEMM: 2*4096^3 FLOP in 0.2 ms = 94 % of it
     assert "94%" in text
 

@@ -51,7 +51,7 @@ class BuildConfig:
 
     def __post_init__(self):
         ws = self.workspace_bytes
-        if ws is not None and (isinstance(ws, bool) or not isinstance(ws, int) or ws < 0):
+        if ws is not None and (isinstance(ws, bool) or not isinstance(ws, (int, np.integer)) or ws < 0):
             raise InputError(f"workspace_bytes must be a whole number of bytes >= 0 or None, got {ws!r}")
         for flag in ("tf32", "fp16", "obey_precision"):
             if not isinstance(getattr(self, flag), bool):
@@ -59,8 +59,12 @@ class BuildConfig:
         if not isinstance(self.profiles, (tuple, list)):
             raise InputError(f"profiles must be a tuple of {{input: (min, opt, max)}} dicts, got "
                              f"{type(self.profiles).__name__}")
-        object.__setattr__(self, "profiles", tuple(self.profiles))
         check_profile_shapes(self.profiles)
+        # plain Python ints throughout: the config is part of the JSON engine-cache key
+        object.__setattr__(self, "profiles", tuple({name: tuple(tuple(int(d) for d in s) for s in shapes)
+                                                    for name, shapes in p.items()} for p in self.profiles))
+        if ws is not None:
+            object.__setattr__(self, "workspace_bytes", int(ws))
 
     def as_key(self) -> dict:
         d = asdict(self)
@@ -79,17 +83,22 @@ class TensorSpec:
     profiles: tuple[tuple[Shape, Shape, Shape], ...] = ()  # inputs: (min, opt, max) per profile
 
 
+def _whole(d) -> bool:
+    return isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+
+
 def check_profile_shapes(profiles) -> None:
     """Each profile's shapes must be of one rank with min <= opt <= max, whole numbers >= 0; one-line
     error otherwise."""
+    if not isinstance(profiles, (tuple, list)):
+        raise InputError(f"profiles must be a tuple of {{input: (min, opt, max)}} dicts, got {type(profiles).__name__}")
     for i, profile in enumerate(profiles):
         if not isinstance(profile, dict) or not profile:
             raise InputError(f"profile {i} must be a non-empty dict {{input name: (min, opt, max)}}, got {profile!r}")
         for name, shapes in profile.items():
             if not isinstance(name, str) or not isinstance(shapes, (tuple, list)) or len(shapes) != 3:
                 raise InputError(f"profile {i}: each entry must be 'input name': (min, opt, max), got {name!r}")
-            if not all(isinstance(s, (tuple, list)) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                                            for d in s) for s in shapes):
+            if not all(isinstance(s, (tuple, list)) and all(_whole(d) and d >= 0 for d in s) for s in shapes):
                 raise InputError(f"profile {i}, input {name!r}: shapes must be tuples of whole numbers >= 0, "
                                  f"got {shapes!r}")
             lo, opt, hi = shapes
@@ -127,12 +136,13 @@ def profile_for(profiles, shapes: dict[str, Shape]) -> int:
     ``profiles`` is ``BuildConfig.profiles`` (or an engine's, as read back by :class:`Engine`). A
     shape outside every profile is a one-line error before TensorRT is called.
     """
+    if not isinstance(profiles, (tuple, list)) or not all(isinstance(p, dict) for p in profiles):
+        raise InputError(f"profiles must be a list of {{input: (min, opt, max)}} dicts, got {profiles!r}")
     profiles = list(profiles)
     if not profiles:
         raise InputError("there are no optimization profiles to choose from")
     if not isinstance(shapes, dict) or not shapes or not all(
-            isinstance(s, (tuple, list)) and all(isinstance(d, int) and not isinstance(d, bool) for d in s)
-            for s in shapes.values()):
+            isinstance(s, (tuple, list)) and all(_whole(d) for d in s) for s in shapes.values()):
         raise InputError(f"shapes must be a dict {{input name: shape tuple of whole numbers}}, got {shapes!r}")
     known = {n for p in profiles for n in p}
     unknown = sorted(set(shapes) - known)
@@ -152,12 +162,17 @@ def profile_for(profiles, shapes: dict[str, Shape]) -> int:
 def trt_major(trt) -> int:
     """Major version of a ``tensorrt`` module. Gate version-specific calls on it
     (``if trt_major(trt) >= 11: ...``): the book's API checker understands this form."""
-    return int(str(trt.__version__).split(".")[0])
+    version = str(getattr(trt, "__version__", ""))
+    if not version.split(".")[0].isdigit():
+        raise InputError(f"trt_major takes the tensorrt module, got {type(trt).__name__}")
+    return int(version.split(".")[0])
 
 
 def tensors_by_name(network: trt.INetworkDefinition) -> dict:
     """Every layer output of a TensorRT network by name, e.g. to mark one as an output or a debug
     tensor (chapter 6)."""
+    if not hasattr(network, "num_layers") or not hasattr(network, "get_layer"):
+        raise InputError(f"tensors_by_name takes a TensorRT INetworkDefinition, got {type(network).__name__}")
     tensors = {}
     for i in range(network.num_layers):
         layer = network.get_layer(i)

@@ -92,29 +92,29 @@ def latency_curve(ax, sizes, samples, label: str, per_sample: bool = True, **kwa
     return line
 
 
-def tensor_errors(ax, rows, title: str, floor: float = 1e-6):
+def tensor_errors(ax, rows, title: str, floor: float = 1e-6, threshold: float = 32.0):
     """One bar per tensor, in graph order: error relative to the tensor's largest reference value
     (chapter 6; ``rows`` from :func:`trtfaq.precision.compare_tensors`). Tensors holding inf or NaN
     get a red bar to the top, labelled "inf"; tensors whose error jumps past their inputs' by
-    :data:`trtfaq.precision.JUMP` or more (a divergence) are orange."""
+    ``threshold`` or more (a divergence; 32 is :data:`trtfaq.precision.JUMP`) are orange."""
     import numpy as np
-
-    from .precision import JUMP, TensorDiff
 
     _axes(ax)
     if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
         raise InputError(f"rows must be the list compare_tensors returns, got {type(rows).__name__}")
     rows = list(rows)
-    if not rows or not all(isinstance(r, TensorDiff) for r in rows):
+    if not rows or not all(all(hasattr(r, a) for a in ("tensor", "scaled", "nonfinite", "jump")) for r in rows):
         raise InputError("rows must be a non-empty list from precision.compare_tensors")
     if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not math.isfinite(floor) or not 0 < floor < 1:
         raise InputError(f"floor must be a number in (0, 1), got {floor!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold >= 1:
+        raise InputError(f"threshold must be a number >= 1, got {threshold!r}")
     if not isinstance(title, str):
         raise InputError(f"title must be a string, got {type(title).__name__}")
     names = [r.tensor for r in rows]
     values = [max(r.scaled, floor) if math.isfinite(r.scaled) else floor for r in rows]
     top = 10.0
-    colors = ["C3" if r.nonfinite else ("C1" if r.jump >= JUMP else "C0") for r in rows]
+    colors = ["C3" if r.nonfinite else ("C1" if r.jump >= threshold else "C0") for r in rows]
     heights = [top if r.nonfinite else v for r, v in zip(rows, values)]
     ax.bar(np.arange(len(rows)), heights, color=colors)
     for i, r in enumerate(rows):

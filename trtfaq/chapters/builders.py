@@ -13,16 +13,47 @@ def rankings(data: dict) -> list[list]:
     if not isinstance(conds, dict) or not conds:
         raise InputError("this result has no data.timings_ms: is it a ch11-tactic-timing run?")
     rows = []
-    for cond, per in conds.items():
+    for cond in _order(conds):
+        per = conds[cond]
         if not per or any(not v for v in per.values()):
             raise InputError(f"condition {cond!r} has a candidate without samples")
         if not all(np.all(np.isfinite(v)) and min(v) > 0 for v in per.values()):
             raise InputError(f"condition {cond!r} has non-finite or non-positive timings")
         med = {name: float(np.median(v)) for name, v in per.items()}
-        order = sorted(med, key=med.get)
+        order = sorted(med, key=lambda name: med[name])
         rows.append([cond, " < ".join(order), ", ".join(f"{med[n]:.3f}" for n in order),
                      f"{max(med.values()) / min(med.values()):.2f}x"])
     return rows
+
+
+def _order(conds: dict) -> list[str]:
+    """Conditions with the runs alone first (a stored document's keys come back sorted alphabetically)."""
+    return sorted(conds, key=lambda c: (not c.startswith("alone"), c))
+
+
+def load_notes(data: dict) -> str:
+    """Whether the background load lasted through the timing, and per busy condition how many of each candidate's
+    samples stayed within 1.5x of its median alone (samples the load did not reach)."""
+    rankings(data)                                 # the same checks, one-line errors
+    conds = data["timings_ms"]
+    alone = [c for c in conds if c.startswith("alone")]
+    if not alone:
+        raise InputError("this result has no condition timed alone: nothing to compare the busy ones with")
+    base = {n: float(np.median(conds[alone[0]][n])) for n in conds[alone[0]]}
+    lines = []
+    still = data.get("busy_streams_still_busy_after_timing", {})
+    for cond in _order(conds):
+        if cond in alone:
+            continue
+        state = ("" if cond not in still else
+                 f"; its streams still busy when the timing ended: {'yes' if still[cond] else 'no'}")
+        if cond == "busy process" and "busy_process_alive_during_timing" in data:
+            alive = data["busy_process_alive_during_timing"]
+            state = f"; the busy process alive throughout: {'yes' if alive else 'no'}"
+        near = ", ".join(f"{n} {sum(v <= 1.5 * base[n] for v in s)}/{len(s)}"
+                         for n, s in conds[cond].items() if n in base)
+        lines.append(f"{cond}: samples within 1.5x of the median alone: {near}{state}")
+    return "\n".join(lines)
 
 
 def show(data: dict, caption: str):
@@ -32,7 +63,8 @@ def show(data: dict, caption: str):
     rankings(data)                                 # the same checks, one-line errors
     conds = data["timings_ms"]
     fig, axes = plt.subplots(1, len(conds), figsize=(3 * len(conds), 3), sharey=False)
-    for ax, (cond, per) in zip(np.atleast_1d(axes), conds.items()):
+    for ax, cond in zip(np.atleast_1d(axes), _order(conds)):
+        per = conds[cond]
         ax.boxplot(list(per.values()))
         ax.set_xticks(range(1, len(per) + 1), list(per))
         ax.set_title(cond, fontsize=9)

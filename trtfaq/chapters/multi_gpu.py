@@ -119,10 +119,21 @@ def throughput_rows(result) -> list[dict]:
         p10, med, p90 = np.percentile(rate, [10, 50, 90])
         rows.append({"label": "set_device per worker" if cfg["set_device"] else "no set_device",
                      "devices": used, "start_devices": [w["start_device"] for w in cfg["workers"]],
+                     "per_device": _per_device(flops * data["gemm"]["per_worker_per_sample"], cfg["workers"]),
                      "median": float(med), "p10": float(p10), "p90": float(p90),
                      "of_one_gpu": float(med / ceilings[min(ceilings)]),
                      "of_all_gpus": float(med / sum(ceilings.values()))})
     return rows
+
+
+def _per_device(per_worker_flops: float, workers: list[dict]) -> dict[int, float]:
+    """TFLOP/s each device delivered: the sum over its workers of their median rate (per-worker CUDA events)."""
+    out: dict[int, float] = {}
+    for w in workers:
+        if not w.get("samples_ms"):
+            raise ResultError(f"a worker on device {w.get('device')} has no samples")
+        out[w["device"]] = out.get(w["device"], 0.0) + float(np.median(_tflops(per_worker_flops, w["samples_ms"])))
+    return out
 
 
 def ceiling_tflops(result) -> dict[int, float]:
@@ -135,13 +146,18 @@ def ceiling_tflops(result) -> dict[int, float]:
 def throughput_table(result) -> str:
     rows = throughput_rows(result)
     ceil = ceiling_tflops(result)
-    lines = table(["workers", "devices used", "start devices", "TFLOP/s (median)", "p10-p90", "% of one GPU",
-                   "% of all GPUs"],
+    def per_gpu(r):
+        return ", ".join(f"{d}: {r['per_device'][d]:.0f} ({100 * r['per_device'][d] / ceil[d]:.0f}%)"
+                         if d in r["per_device"] else f"{d}: none" for d in sorted(ceil))
+
+    lines = table(["workers", "devices used", "start devices", "total TFLOP/s (median)", "p10-p90", "% of one GPU",
+                   "% of all GPUs", "per GPU: TFLOP/s (% of its ceiling)"],
                   [[r["label"], ", ".join(map(str, r["devices"])), ", ".join(map(str, r["start_devices"])),
                     f"{r['median']:.0f}", f"{r['p10']:.0f}-{r['p90']:.0f}", f"{100 * r['of_one_gpu']:.0f}%",
-                    f"{100 * r['of_all_gpus']:.0f}%"] for r in rows])
+                    f"{100 * r['of_all_gpus']:.0f}%", per_gpu(r)] for r in rows])
     ceilings = ", ".join(f"device {d}: {v:.0f} TFLOP/s" for d, v in sorted(ceil.items()))
-    return f"measured ceiling, one FP16 product at a time: {ceilings}\n{lines}"
+    return (f"measured ceiling, one FP16 product at a time: {ceilings}\n{lines}\n"
+            "total: wall clock over both workers; per GPU: sum of its workers' medians (their CUDA events)")
 
 
 def show_throughput(result) -> None:
@@ -153,7 +169,7 @@ def show_throughput(result) -> None:
     rows = throughput_rows(result)
     ceil = ceiling_tflops(result)
     with plots.style():
-        fig, ax = plt.subplots(figsize=(6.4, 3.4))
+        fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
         x = np.arange(len(rows))
         med = [r["median"] for r in rows]
         err = [[r["median"] - r["p10"] for r in rows], [r["p90"] - r["median"] for r in rows]]
@@ -170,6 +186,6 @@ def show_throughput(result) -> None:
         ax.set_ylabel("aggregate FP16 TFLOP/s")
         ax.set_title(f"{result.data['workers']} worker threads on {len(ceil)} GPU{'s' if len(ceil) > 1 else ''}",
                      fontsize=9)
-        plots.source_note(ax, result.caption())
-        fig.tight_layout()
+        plots.source_note(ax, f"{result.label} ({len(ceil)} x {result.provenance['gpu']}, "
+                              f"{result.provenance['created'][:10]})")
         plt.show()

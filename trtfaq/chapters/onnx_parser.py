@@ -203,7 +203,8 @@ def report_table(report: Report, blocking_only: bool = False) -> str:
 
 def _topological_order(graph) -> list[int]:
     produced = {out: i for i, n in enumerate(graph.node) for out in n.output if out}
-    order, state = [], {}
+    order: list[int] = []
+    state: dict[int, int] = {}
 
     def visit(i):
         if state.get(i) == 2:

@@ -409,5 +409,6 @@ def show_int4_sweep(run, ax=None):
         twin.plot(m, q["bf16"][:, 1] / q["int4"][:, 1], color="0.3", ls="--", lw=1)
         twin.axhline(1.0, color="0.6", lw=0.6)
         twin.set_ylabel("INT4 speed-up (dashed)")
-        plots.source_note(ax, run.caption())
+        plots.source_note(ax, f"PyTorch (cuBLAS, tinygemm) on {run.provenance['gpu']}, not TensorRT "
+                              f"(recorded {run.provenance['created'][:10]})")
     return ax

@@ -227,26 +227,29 @@ def show_runs(result) -> None:
             ax.set_xticks(range(len(rs)), [r.label for r in rs], rotation=30, ha="right", fontsize=8)
             ax.set_title(title, fontsize=9)
         axes[0].set_ylabel("TFLOP/s (median)")
-        axes[0].bar([], [], color="C0", label="name says tensor cores")
-        axes[0].bar([], [], color="C3", label="name says CUDA cores")
-        axes[0].bar([], [], color="0.6", label="name says nothing")
-        axes[0].legend(fontsize=7)
+        from matplotlib.patches import Patch  # empty bar() calls gave every legend entry the first colour
+
+        axes[0].legend(handles=[Patch(color=c, label=f"name says {what}") for c, what in
+                                (("C0", "tensor cores"), ("C3", "CUDA cores"), ("0.6", "nothing"))], fontsize=7,
+                       loc="center right", frameon=True, framealpha=1)  # opaque: the grey patch on grey bars
         plots.source_note(axes[0], f"PyTorch (cuBLAS/cuDNN) on {result.provenance['gpu']}, not TensorRT (recorded run)")
         plt.show()
 
 
 def pipe_table(result) -> str:
-    """Nsight Compute's counters per case (``ch12-tensor-pipe``): the longest kernel of each case."""
-    metrics = result.data["metrics"]
+    """Nsight Compute's counters per case (``ch12-tensor-pipe``): the longest kernel of each case, what
+    its name suggests, and each counter (``%``: percent of the pipe's peak while the SM is active;
+    the others are instruction counts)."""
+    metrics = [m for m in result.data["metrics"] if m != "gpu__time_duration.sum"]
     body = []
     for case in result.data["cases"]:
         if not case["kernels"]:
             raise ResultError(f"{result.path.name}: case {case['case']!r} has no profiled kernel")
         main = max(case["kernels"], key=lambda k: k["metrics"].get("gpu__time_duration.sum", 0.0))
-        body.append([case["case"], short(main["name"], 44)] +
-                    [_fmt(main["metrics"].get(m)) for m in metrics if m != "gpu__time_duration.sum"])
-    return table(["case", "longest kernel"] + [m.split(".")[0].replace("sm__", "") for m in metrics
-                                               if m != "gpu__time_duration.sum"], body)
+        body.append([case["case"], short(main["name"], 44), inspector.classify(main["name"]).unit] +
+                    [_fmt(main["metrics"].get(m)) for m in metrics])
+    return table(["case", "longest kernel", "name says"] +
+                 [m.split(".")[0].replace("sm__", "") + (" %" if "pct_of_peak" in m else "") for m in metrics], body)
 
 
 def _fmt(value) -> str:

@@ -308,8 +308,13 @@ def knob_table(result) -> str:
                      f"{flops_pct:.0f}%", f"{bw_pct:.0f}%"])
     runs = result.data["torch"]
     extra = [runs[m].get("first_call_extra_bytes") for m in ("default", "zero")]
-    head = ("PyTorch's cuBLAS workspace (what its first matmul allocated beyond the output): "
-            f"default run {mib(extra[0])}, zero-workspace run {mib(extra[1])}\n")
+    if not extra[0]:  # the recorder read the allocation after its float64 reference product, a cuBLAS call too
+        head = ("PyTorch's cuBLAS workspace: not measured by this run (the allocation was read around the first "
+                f"FP16 matmul, after the float64 reference product had already called cuBLAS; both runs read "
+                f"{mib(extra[0])} and {mib(extra[1])})\n")
+    else:
+        head = ("PyTorch's cuBLAS workspace (what its first matmul allocated beyond the output): "
+                f"default run {mib(extra[0])}, zero-workspace run {mib(extra[1])}\n")
     return head + table(["shape (MxNxK)", "default workspace", "zero workspace", "slowdown", "other kernel?",
                          "% FP16 peak (default)", "% bandwidth (default)"], rows)
 

@@ -327,7 +327,10 @@ def _scores(scores, what: str, allow_nonfinite: bool = False) -> np.ndarray:
     if allow_nonfinite:
         if scores is None or isinstance(scores, (str, bytes, dict)):
             raise InputError(f"{what} must be a numeric array, got {type(scores).__name__}")
-        a = np.asarray(scores)
+        try:
+            a = np.asarray(scores)
+        except (ValueError, TypeError):
+            raise InputError(f"{what} must be a rectangular numeric array") from None
         if a.dtype == object or a.dtype.kind not in "biuf" or a.size == 0:
             raise InputError(f"{what} must be a non-empty numeric array, got dtype {a.dtype}, shape {a.shape}")
     else:
@@ -441,7 +444,9 @@ def networks() -> dict:
 
 def weights_digest(mlp, l2_mlp, centers) -> str:
     """sha256 over every weight array, so a recorded run can be matched with the notebook's weights."""
-    _mlp(mlp), _mlp(l2_mlp), _numbers(centers, "class centres", 2)
+    _mlp(mlp)
+    _mlp(l2_mlp)
+    _numbers(centers, "class centres", 2)
     h = hashlib.sha256()
     for net in (mlp, l2_mlp):
         for arr in (net.w1, net.b1, net.w2, net.b2):

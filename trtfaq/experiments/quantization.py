@@ -81,7 +81,7 @@ def _fp8(torch) -> dict:
         a = torch.randn(n, n, device=dev, generator=gen)
         b = torch.randn(n, n, device=dev, generator=gen)       # [N, K]: the product is a @ b.T
         ref = a.double() @ b.double().t()
-        row = {"m": n, "n": n, "k": n}
+        row: dict = {"m": n, "n": n, "k": n}
         a16, b16 = a.bfloat16(), b.bfloat16()
         fn16 = lambda a16=a16, b16=b16: torch.matmul(a16, b16.t())  # noqa: E731
         row["bf16"] = {"kernel": "torch.matmul, BF16 (cuBLAS)", "rel_error": _rel(torch, fn16(), ref),
@@ -168,7 +168,8 @@ def _int4(torch) -> dict:
     sz = torch.stack([scale.t(), torch.zeros_like(scale.t())], dim=2).contiguous()
     x = torch.randn(64, k, device=dev, generator=gen).bfloat16()
     want = torch.matmul(x, deq.t())
-    packed, checks, layout = None, [], None
+    packed, layout = None, None
+    checks: list[dict] = []
     for high_even in (True, False):
         try:
             candidate = torch._convert_weight_to_int4pack(_pack_int4(torch, q, high_even), INT4_INNER_K_TILES)
@@ -180,7 +181,7 @@ def _int4(torch) -> dict:
                 break
         except Exception as exc:
             checks.append({"high_nibble_even_k": high_even, "error": _first_line(exc)})
-    out = {"n": n, "k": k, "group_size": g, "inner_k_tiles": INT4_INNER_K_TILES, "packing_checks": checks,
+    out: dict = {"n": n, "k": k, "group_size": g, "inner_k_tiles": INT4_INNER_K_TILES, "packing_checks": checks,
            "bf16_kernel": "torch.matmul, BF16 (cuBLAS)",
            "int4_kernel": "torch._weight_int4pack_mm (PyTorch tinygemm), BF16 activations, INT4 weights",
            "bf16_weight_bytes": n * k * 2, "int4_weight_bytes": n * k // 2 + sz.numel() * 2,
@@ -198,7 +199,7 @@ def _int4(torch) -> dict:
         xm = torch.randn(m, k, device=dev, generator=gen).bfloat16()
         f16 = lambda xm=xm: torch.matmul(xm, weight_t)  # noqa: E731
         f4 = lambda xm=xm: torch._weight_int4pack_mm(xm, packed, g, sz)  # noqa: E731
-        row = {"m": m, "bf16": _time(torch, f16, max(n * k * 2 / 2.5e12, 2 * m * n * k / 6e14)),
+        row: dict = {"m": m, "bf16": _time(torch, f16, max(n * k * 2 / 2.5e12, 2 * m * n * k / 6e14)),
                "int4": _time(torch, f4, max(n * k / 2 / 2.5e12, 2 * m * n * k / 1.5e14))}
         if m in (1, 4096):
             row["bf16"]["kernels"], row["int4"]["kernels"] = _kernels(torch, f16), _kernels(torch, f4)

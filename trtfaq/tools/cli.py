@@ -69,7 +69,10 @@ def _main(argv: list[str] | None) -> int:
         return run_all(args.root, args.report, args.timeout)
     if args.command == "record":
         from .. import experiments, results
+        from ..errors import BookError
 
+        if args.out is not None and args.out.exists() and not args.out.is_dir():
+            raise BookError(f"--out {args.out} is a file: give the folder for the result files")
         names = list(experiments.EXPERIMENTS) if args.experiment == "all" else [args.experiment]
         for name in names:
             print(f"recorded {experiments.run(name, args.out or results.default_folder())}")

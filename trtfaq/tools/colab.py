@@ -60,7 +60,9 @@ FIRST_LINE = "# Colab only: install the book's helpers and TensorRT, and check f
 def is_install_cell(cell: dict) -> bool:
     """The book's own install cell: a code cell whose first line is the install cell's (a reader's
     cell that merely mentions Colab is never taken for it)."""
-    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    if not isinstance(cell, dict):
+        return False
+    source = cell.get("source", "")
     source = "".join(source) if isinstance(source, list) else str(source)
     return cell.get("cell_type") == "code" and source.startswith(FIRST_LINE)
 
@@ -107,6 +109,8 @@ def update_notebook(path: Path, repo_url: str) -> bool:
     is written to a temporary name and renamed."""
     from ..cache import write_atomic
 
+    if not isinstance(path, (str, Path)):
+        raise BookError(f"expected the path of a notebook, got {path!r}")
     nb = updated(_read(path), repo_url)
     if nb is None:
         return False

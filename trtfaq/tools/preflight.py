@@ -45,7 +45,7 @@ class ChapterRun:
     error: str = ""
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def _one_line(text: object, limit: int = 300) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(text))  # no terminal colours
     return " ".join(text.split())[:limit]
 
@@ -140,6 +140,9 @@ def _check_report_path(out: Path) -> None:
     if out.is_dir():
         raise BookError(f"--report {out} is a folder: give a file name, e.g. {out / 'preflight.md'}")
     parent = out.parent
+    blocking = next((p for p in [parent, *parent.parents] if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise BookError(f"cannot write the report {out}: {blocking} is a file, not a folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
