@@ -63,10 +63,19 @@ def test_debug_tensor_addresses_are_read_from_ints_and_capsules():
     assert "int or PyCapsule" in one_line(e)
 
 
-def test_copy_to_host_reads_host_memory_and_refuses_null():
+def test_copy_to_host_reads_host_memory_and_refuses_null(monkeypatch):
+    synced = []
+
+    class FakeRuntime:  # records the synchronization that must come before a host read
+        def cudaStreamSynchronize(self, stream):
+            synced.append(stream)
+            return (0,)
+
+    monkeypatch.setattr(cuda, "require_gpu", FakeRuntime)
     src = np.arange(6, dtype=np.float16).reshape(2, 3)
-    got = cuda.copy_to_host(src.ctypes.data, (2, 3), np.float16, stream=0, on_host=True)
+    got = cuda.copy_to_host(src.ctypes.data, (2, 3), np.float16, stream=7, on_host=True)
     np.testing.assert_array_equal(got, src)
+    assert synced == [7]
     with pytest.raises(CudaError) as e:
         cuda.copy_to_host(0, (2, 3), np.float16, stream=0, on_host=True)
     assert "null" in one_line(e)

@@ -142,18 +142,22 @@ def copy_to_host(addr, shape, dtype, stream: int, on_host: bool = False) -> np.n
     """A numpy copy of the tensor at ``addr`` (chapter 6: TensorRT's debug-tensor callback).
 
     ``stream`` is the integer stream handle TensorRT passes; the copy is made on it and waited for,
-    since the memory is valid only during the callback. ``on_host=True`` for ``TensorLocation.HOST``.
+    since the memory is valid only during the callback. ``on_host=True`` for ``TensorLocation.HOST``: the
+    stream is synchronized first, then the host memory read.
     """
     host = np.empty(tuple(int(d) for d in shape), np.dtype(dtype))
     ptr = address(addr)
     if not ptr and host.size:
         raise CudaError("debug tensor address is null")
+    rt = require_gpu()
     if on_host:
         import ctypes
 
+        # the tensor is written by work on ``stream``: wait for it before reading (NVIDIA's own debug
+        # listeners synchronize first: DebugTensorWriter::processDebugTensor in TensorRT's samples/common)
+        check(rt.cudaStreamSynchronize(stream))
         ctypes.memmove(host.ctypes.data, ptr, host.nbytes)
         return host
-    rt = require_gpu()
     check(rt.cudaMemcpyAsync(host.ctypes.data, ptr, host.nbytes, rt.cudaMemcpyKind.cudaMemcpyDeviceToHost, stream))
     check(rt.cudaStreamSynchronize(stream))
     return host
