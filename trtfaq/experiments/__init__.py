@@ -22,6 +22,7 @@ def _registry() -> dict[str, Callable[[Path], Path]]:
         "timer-small": timer.timer_small,
         "ch04-devices": multi_gpu.devices,
         "ch04-throughput": multi_gpu.throughput,
+        "ch04-pool": multi_gpu.pool,
         "ch03-cublas-workspace": workspace.cublas_workspace,
         "ch06-precision": wrong_answers.precision,
         "ch12-tensor-cores": tensor_cores.tensor_cores,
@@ -33,7 +34,7 @@ def _registry() -> dict[str, Callable[[Path], Path]]:
 
 #: experiment names, in the order ``record all`` runs them
 EXPERIMENTS = ("ch01-tactics", "ch01-batch-curve", "timer-check", "timer-small", "ch04-devices", "ch04-throughput",
-               "ch03-cublas-workspace", "ch06-precision", "ch09-formats", "ch12-tensor-cores",
+               "ch04-pool", "ch03-cublas-workspace", "ch06-precision", "ch09-formats", "ch12-tensor-cores",
                "ch12-tensor-pipe", "ch11-tactic-timing")
 
 

@@ -269,3 +269,59 @@ def throughput(out):
                         "Two worker threads' FP16 matrix products, with and without a per-thread set_device",
                         "Measured with PyTorch (cuBLAS) on the GPU, not TensorRT",
                         results.provenance("python -m trtfaq record ch04-throughput", libraries()), data)
+
+
+def pool(out):
+    """The ``ch04-pool`` recorder: the engine pool's own device plumbing on every GPU, without TensorRT.
+
+    One worker thread per device does what ``trtfaq.pool.EnginePool`` does before any TensorRT call:
+    ``pool.use_device(i)`` (cuda-python's ``cudaSetDevice``), then reads ``pool.device_info(i)`` and the
+    engine cache's key for that device, and runs a PyTorch matrix product inside the block to see which
+    GPU the work lands on. A plan stand-in (random bytes, not a TensorRT plan) is stored in a temporary
+    engine cache under each device's key: one entry per device."""
+    import tempfile
+
+    import torch
+
+    from .. import pool as engine_pool
+    from ..cache import EngineCache, engine_key
+    from ..engine import BuildConfig
+
+    count = engine_pool.device_count()
+    model = b"onnx model bytes stand-in"
+    rows, errors = [None] * count, []
+
+    def worker(i: int) -> None:
+        try:
+            with engine_pool.use_device(i):
+                info = engine_pool.device_info(i)
+                x = torch.randn(1024, 1024, device="cuda", dtype=torch.float16)
+                y = x @ x
+                torch.cuda.synchronize()
+                rows[i] = {"pool_device": i, "torch_current_device": torch.cuda.current_device(),
+                           "work_landed_on": y.device.index, "name": info.name, "pci_bus_id": info.pci_bus_id,
+                           "cache_key_device": info.key,
+                           "plan_cache_key": engine_key(model, BuildConfig().as_key(), "stand-in", info.key)}
+        except Exception as exc:  # recorded, not hidden
+            errors.append(f"device {i}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = EngineCache(tmp)
+        for r in rows:
+            if r is not None:
+                cache.store(r["plan_cache_key"], os.urandom(64), {"device": r["cache_key_device"]})
+        entries = sorted(p.name for p in cache.root.glob("*.plan"))
+    for r in rows:
+        log(f"ch04 pool: {r}")
+    data = {"devices": count, "workers": rows, "errors": errors, "cache_entries": entries,
+            "note": "the pool's device handling and plan-cache keys with PyTorch work and a random plan stand-in; "
+                    "no TensorRT engine is built or run"}
+    return results.save(out, "ch04-pool", CHAPTER,
+                        "The engine pool's per-device plumbing on every GPU (no TensorRT)",
+                        "Measured with cuda-python and PyTorch on the GPU, not TensorRT",
+                        results.provenance("python -m trtfaq record ch04-pool", libraries()), data)
