@@ -350,3 +350,33 @@ def test_the_recorders_are_registered():
 
     assert {"ch04-devices", "ch04-throughput"} <= set(experiments.EXPERIMENTS)
     assert all(name in experiments._registry() for name in ("ch04-devices", "ch04-throughput"))
+
+
+def _pool_run(tmp_path, workers, errors=()):
+    """A SYNTHETIC ch04-pool document (labelled so), saved and loaded like a recorded one."""
+    from trtfaq import results
+
+    prov = {"gpu": "synthetic", "compute_capability": "9.0", "driver": "x", "cuda_runtime": "13.0", "libraries": {},
+            "created": "2026-11-25T00:00:00Z", "git_commit": "0" * 40, "command": "synthetic", "python": "3.11"}
+    data = {"devices": len(workers), "workers": workers, "errors": list(errors), "cache_entries": []}
+    return results.load(results.save(tmp_path, "ch04-pool", "notebooks/04-multi-gpu", "t", "synthetic", prov, data))
+
+
+def _worker(i, landed=None, key=None):
+    return {"pool_device": i, "torch_current_device": i, "work_landed_on": i if landed is None else landed,
+            "name": "GPU", "pci_bus_id": f"0000:00:0{6 + i}.0", "cache_key_device": f"GPU pci {i}",
+            "plan_cache_key": key or f"key{i}"}
+
+
+def test_pool_table_lists_each_device_and_refuses_wrong_landings(tmp_path):
+    from trtfaq.chapters.multi_gpu import pool_table
+    from trtfaq.errors import ResultError
+
+    text = pool_table(_pool_run(tmp_path, [_worker(0), _worker(1)]))
+    assert "0000:00:07.0" in text and "key1" in text
+    for workers, message in (([_worker(0), _worker(1, landed=0)], "landed on device 0"),
+                             ([_worker(0, key="k"), _worker(1, key="k")], "share one plan-cache key"),
+                             ([], "no worker recorded")):
+        with pytest.raises(ResultError) as e:
+            pool_table(_pool_run(tmp_path, workers))
+        assert message in one_line(e)

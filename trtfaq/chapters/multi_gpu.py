@@ -189,3 +189,24 @@ def show_throughput(result) -> None:
         plots.source_note(ax, f"{result.label} ({len(ceil)} x {result.provenance['gpu']}, "
                               f"{result.provenance['created'][:10]})")
         plt.show()
+
+
+# ----- ch04-pool --------------------------------------------------------------------------------------
+def pool_table(result) -> str:
+    """Per device of a ``ch04-pool`` run: where the pool's worker made work land, and the plan-cache key;
+    :class:`ResultError` if a worker failed, work landed on another GPU, or two devices share a key."""
+    data = _data(result, "ch04-pool")
+    if data.get("errors"):
+        raise ResultError(f"{result.path.name}: {data['errors'][0]}")
+    rows = [w for w in data.get("workers", []) if w is not None]
+    if not rows:
+        raise ResultError(f"{result.path.name}: no worker recorded anything")
+    for w in rows:
+        if not w["pool_device"] == w["torch_current_device"] == w["work_landed_on"]:
+            raise ResultError(f"{result.path.name}: work for device {w['pool_device']} landed on "
+                              f"device {w['work_landed_on']}")
+    if len({w["plan_cache_key"] for w in rows}) != len(rows):
+        raise ResultError(f"{result.path.name}: two devices share one plan-cache key")
+    return table(["pool device", "PyTorch's current device", "work landed on", "PCI bus id", "plan-cache key"],
+                 [[w["pool_device"], w["torch_current_device"], w["work_landed_on"], w["pci_bus_id"],
+                   w["plan_cache_key"]] for w in rows], align=">>><<")
