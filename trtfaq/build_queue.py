@@ -1,4 +1,6 @@
-"""Build TensorRT engines one at a time, for any chapter that builds several (chapter 11).
+"""Build TensorRT engines one at a time, for any chapter that builds several (chapter 4 onwards).
+
+Chapter 4's engine pool takes the build lock; chapter 11 explains why and adds the serial queue.
 
 A builder times candidate kernels ("tactics") on the GPU; two builders at once time each other's kernels
 and the GPU, so the queue lets one build run at a time: a lock per process (threads) and an exclusive

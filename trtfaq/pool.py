@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from .cache import EngineCache
     from .engine import BuildConfig, Engine
 
-#: one build at a time in this process, on any GPU
-BUILD_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -118,12 +116,14 @@ class EnginePool:
     """One engine per GPU for one ONNX model, and worker threads that feed them.
 
     ``devices``: the device indices to use (default: every device this process sees). Plans come from
-    :func:`trtfaq.engine.cached_plan`, built one at a time (:data:`BUILD_LOCK`) with each device current, so
+    :func:`trtfaq.engine.cached_plan`, built one at a time under :func:`trtfaq.build_queue.build_lock` (the
+    book's one build lock, for threads and processes) with each device current, so
     each is keyed by its own device. Free everything with :meth:`close` or a ``with`` block.
     """
 
     def __init__(self, onnx_bytes: bytes, config: BuildConfig | None = None, devices=None,
                  cache: EngineCache | None = None):
+        from .build_queue import build_lock
         from .engine import BuildConfig, cached_plan
 
         config = config or BuildConfig()
@@ -136,7 +136,7 @@ class EnginePool:
         self.members: list[DeviceEngine] = []
         try:
             for index in wanted:
-                with BUILD_LOCK, use_device(index):
+                with build_lock(), use_device(index):
                     info = device_info(index)
                     plan = cached_plan(onnx_bytes, config, cache)
                 self.members.append(DeviceEngine(info, plan))

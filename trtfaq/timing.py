@@ -110,9 +110,17 @@ def time_graph(enqueue, stream_handle: int, warmup: int = 10, repeats: int = 100
     try:
         for _ in range(launches):
             enqueue()
-    finally:
-        graph = check(rt.cudaStreamEndCapture(stream_handle))
-    exe = check(rt.cudaGraphInstantiate(graph, 0))
+    except BaseException:  # end the capture, destroy what a failed enqueue left captured, re-raise
+        _, partial = rt.cudaStreamEndCapture(stream_handle)
+        if partial is not None:
+            rt.cudaGraphDestroy(partial)
+        raise
+    graph = check(rt.cudaStreamEndCapture(stream_handle))
+    try:
+        exe = check(rt.cudaGraphInstantiate(graph, 0))
+    except BaseException:
+        rt.cudaGraphDestroy(graph)
+        raise
     try:
         for _ in range(max(1, warmup // launches)):
             check(rt.cudaGraphLaunch(exe, stream_handle))
