@@ -234,6 +234,82 @@ def test_version_gated_code_is_left_alone(gate):
     assert found == [], [f.message for f in found]
 
 
+GUARD_WRAPPER = """
+    import tensorrt as trt
+    config = trt.Builder(trt.Logger()).create_builder_config()
+
+    def try_run(func, name):                       # Polygraphy's helper (backend/trt/config.py)
+        try:
+            return func()
+        except {caught}:
+            raise RuntimeError(name + " is not available in this TensorRT")
+
+    def set_selector():
+        config.algorithm_selector = None           # removed in 11.0
+    try_run(set_selector, "algorithm_selector")
+    try_run(lambda: config.set_quantization_flag(None), "quantization_flag")   # removed in 11.0
+    """
+
+
+def test_a_lambda_or_function_run_by_a_helper_inside_try_except_attribute_error_is_gated():
+    assert findings(GUARD_WRAPPER.format(caught="AttributeError"), targets=[NEWEST_11], deprecated=False) == []
+    # planted: a helper that catches something else does not gate what it runs
+    found = findings(GUARD_WRAPPER.format(caught="ValueError"), targets=[NEWEST_11], deprecated=False)
+    assert [(f.line, f.name) for f in found] == [(12, "algorithm_selector"), (14, "set_quantization_flag")]
+
+
+def test_submodules_private_names_and_self_annotations_are_not_reported():
+    code = """
+        import tensorrt as trt
+        ok = isinstance(None, trt.tensorrt.ITensor)        # the compiled module the package re-exports
+        pkg = trt._package_name == "tensorrt"              # a name a wrapper set on the module
+        wrong = trt.tensorrt.NoSuchLayer                   # still checked through the submodule
+
+        class Allocator(trt.IGpuAllocator):
+            def __init__(self):
+                super().__init__()
+                self.mems = set()
+            def deallocate(self: trt.IGpuAllocator, memory):   # mmdeploy annotates self with the base class
+                self.mems.discard(memory)                  # the subclass's own attribute
+                return True
+        """
+    assert [(f.line, f.name) for f in findings(code, targets=[NEWEST_10], deprecated=False)] == [(5, "NoSuchLayer")]
+
+
+def test_names_of_tensorrt_rtx_are_left_alone_only_where_the_file_names_it():
+    rtx = "import tensorrt as trt\nIS_RTX = trt.__name__ == 'tensorrt_rtx'\ns = trt.CudaGraphStrategy.DISABLED\n"
+    assert findings(rtx, targets=[NEWEST_11], deprecated=False) == []
+    plain = rtx.replace("'tensorrt_rtx'", "'other'")
+    assert [(f.line, f.name) for f in findings(plain, targets=[NEWEST_11])] == [(3, "CudaGraphStrategy")]
+    # a name some TensorRT release has is still checked in such a file (11.x's CausalMaskKind on 10.16)
+    late = "import tensorrt as trt\n# runs on tensorrt_rtx too\nk = trt.CausalMaskKind.NONE\n"
+    assert [(f.line, f.name) for f in findings(late, targets=[NEWEST_10])] == [(3, "CausalMaskKind")]
+
+
+def test_uses_on_objects_of_unknown_type_are_counted_as_unchecked(tmp_path):
+    code = textwrap.dedent("""
+        import tensorrt as trt
+
+        def infer(engine, arr):
+            name = engine.get_tensor_name(0)          # unchecked: a TensorRT name, engine's type unknown
+            s = arr.shape                              # not counted: not a distinctive TensorRT name
+            if hasattr(engine, "num_io_tensors"):
+                n = engine.num_io_tensors              # not counted: the code probes engine itself
+            return engine.get_binding_shape(0)        # maybe (a removed name), not unchecked
+        """)
+    src = checker.Source("snippet.py", code)
+    result = check_api.check_sources([src], [NEWEST_10], SURFACE)
+    assert [(u.line, u.name) for u in result.unchecked] == [(5, "get_tensor_name")]
+    assert [(f.line, f.severity) for f in result.findings] == [(9, "maybe")]
+    path = tmp_path / "infer.py"
+    path.write_text(code)
+    out = run_cli(str(path), "--target", "10").stdout
+    assert "Not checked: 1 use(s) of TensorRT names on objects whose type could not be followed" in out
+    assert "unchecked: .get_tensor_name" in run_cli(str(path), "--target", "10", "--show-unchecked").stdout
+    data = json.loads(run_cli(str(path), "--target", "10", "--json").stdout)
+    assert [(u["line"], u["name"]) for u in data["unchecked"]] == [(5, "get_tensor_name")]
+
+
 def test_a_gate_that_is_wrong_on_the_target_does_not_hide_the_use():
     """DeBERTa's 8.6 demo: int('10.'.replace('.', '')) >= 84 is False, so 10.x takes the 8.x path."""
     code = ("import tensorrt as trt\nTRT_VERSION = int(trt.__version__[:3].replace('.', ''))\n"

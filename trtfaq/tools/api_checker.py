@@ -19,6 +19,7 @@ helper), by ``trt.__version__`` however it is parsed (``int(trt.__version__.spli
 it), by ``hasattr(trt.BuilderFlag, "FP16")`` or ``"FP16" in trt.BuilderFlag.__members__``; the code
 after ``if ...: raise`` (or ``sys.exit()``); a test under ``@pytest.mark.skipif(...)``; the body and
 the handler of ``try: ... except AttributeError`` and ``with contextlib.suppress(AttributeError)``; a
+lambda or function handed to a helper that calls it inside such a ``try`` (Polygraphy's ``try_run``); a
 private function (``_build_v1``) that only such code calls.
 
 Optional, for readers' code: ``fallbacks`` (older releases) keep types known past a call the target
@@ -42,6 +43,9 @@ from .apisurface import API
 MODULE = "<module>"   # type tag of the tensorrt module itself
 LAZY = "<lazy>"       # a lazily imported tensorrt (Polygraphy's ``mod.lazy_import("tensorrt>=8.5")``)
 MODULES = (MODULE, LAZY)
+#: submodules of the ``tensorrt`` package, attributes of it once imported (``from .tensorrt import *`` in
+#: its ``__init__.py`` binds the compiled module ``tensorrt.tensorrt``; ``tensorrt.plugin`` since 10.6)
+SUBMODULES = {"tensorrt", "plugin"}
 CLASS = "class:"       # type tag prefix of a class object (e.g. "class:BuilderFlag")
 #: module names whose import gives the ``tensorrt`` API (the lean and dispatch runtimes are subsets)
 TRT_MODULES = ("tensorrt", "tensorrt_lean", "tensorrt_dispatch")
@@ -202,6 +206,14 @@ class _Analyzer(ast.NodeVisitor):
         self.imports_trt = False
         self.guessed: set[str] = set()                 # variables holding a duck-typed result
         self.version_funcs: dict[str, ast.expr] = {}   # this file's functions returning f(trt.__version__)
+        # TensorRT-RTX has its own API (not in the data): in a file that names it, a module name that no
+        # TensorRT release has is not reported (torch_tensorrt imports either under the name ``tensorrt``)
+        self.maybe_rtx = "tensorrt_rtx" in source.code
+        self.module_names: set[str] | None = None      # tensorrt.<name> of every release (known_anywhere)
+        self.member_names: set[str] = set()            # distinctive member names of TensorRT classes (unchecked)
+        self.unchecked: list[Use] = []                 # such names used on objects of unknown type
+        self.guarded_nodes: set[int] = set()           # lambdas passed to a guard wrapper (find_guard_wrappers)
+        self.guarded_funcs: set[str] = set()           # functions passed to a guard wrapper by name
 
     # ----- types ---------------------------------------------------------------------------------
     def lookup_var(self, name: str) -> str | None:
@@ -248,6 +260,8 @@ class _Analyzer(ast.NodeVisitor):
             if isinstance(node.value, ast.Name) and node.value.id == "self":
                 return self.self_types.get(node.attr)
             base = self.type_of(node.value)
+            if base in MODULES and node.attr == "tensorrt":
+                return base
             found = self.resolve_any(base, node.attr)
             if found is None:
                 return None
@@ -318,6 +332,13 @@ class _Analyzer(ast.NodeVisitor):
                 return "__init__" in info.methods and not any(
                     isinstance(v, str) and v == cls for v in info.attributes.values())
         return False
+
+    def known_anywhere(self, name: str) -> bool:
+        """Does any release have ``tensorrt.<name>`` (``module_names``, set by the caller; else the target and
+        the fallbacks)?"""
+        if self.module_names is not None:
+            return name in self.module_names
+        return any(api.module_lookup(name) is not None for api in [self.api, *self.fallbacks])
 
     def resolve(self, base: str | None, attr: str, api: API | None = None):
         api = api or self.api
@@ -597,8 +618,36 @@ class _Analyzer(ast.NodeVisitor):
         self.uses.append(Use(getattr(node, "lineno", 0), owner, name))
 
     def visit_Module(self, node):
+        self.find_guard_wrappers(node)
         self.run_block(node.body)
         self.finish()
+
+    def find_guard_wrappers(self, tree) -> None:
+        """Helpers that call a function they are given inside ``try: ... except AttributeError`` (Polygraphy's
+        ``def try_run(func, name): try: return func() except AttributeError: ...``): a lambda or a function of
+        this file passed to one runs guarded, like the body of such a ``try``."""
+        wrappers: dict[str, int] = {}
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+            for t in ast.walk(fn):
+                if not isinstance(t, ast.Try) or not any(self._catches_attribute_error(h.type) for h in t.handlers):
+                    continue
+                called = {c.func.id for stmt in t.body for c in ast.walk(stmt)
+                          if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+                for i, param in enumerate(params):
+                    if param in called:
+                        wrappers[fn.name] = i
+        for call in ast.walk(tree):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in wrappers):
+                continue
+            i = wrappers[call.func.id]
+            arg = call.args[i] if i < len(call.args) else None
+            if isinstance(arg, ast.Lambda):
+                self.guarded_nodes.add(id(arg))
+            elif isinstance(arg, ast.Name):
+                self.guarded_funcs.add(arg.id)
 
     def visit_Import(self, node):
         for alias in node.names:
@@ -740,13 +789,20 @@ class _Analyzer(ast.NodeVisitor):
                 self.visit(expr)
         types = {}
         for p in params:
-            # parameters shadow outer names; their type is known only from an annotation (trt.X)
-            typ = self.type_of(p.annotation) if p.annotation is not None else None
+            # parameters shadow outer names; their type is known only from an annotation (trt.X), except
+            # ``self`` annotated with the TensorRT base of its class (``def allocate(self: trt.IGpuAllocator,
+            # ...)``): self is the subclass, with its own attributes
+            typ = self.type_of(p.annotation) if p.annotation is not None and p.arg not in ("self", "cls") else None
             types[p.arg] = typ[len(CLASS):] if typ and typ.startswith(CLASS) else None
         self.scopes.append(types)
         self.consts.append({})
         self.returns.append([])
-        self.run_block(node.body)
+        guarded = node.name in self.guarded_funcs
+        self.guarded += guarded
+        try:
+            self.run_block(node.body)
+        finally:
+            self.guarded -= guarded
         returned = self.returns.pop()
         self.consts.pop()
         self.scopes.pop()
@@ -770,8 +826,13 @@ class _Analyzer(ast.NodeVisitor):
 
     def visit_Lambda(self, node):
         self.scopes.append({p.arg: None for p in node.args.args})
-        self.visit(node.body)
-        self.scopes.pop()
+        guarded = id(node) in self.guarded_nodes
+        self.guarded += guarded
+        try:
+            self.visit(node.body)
+        finally:
+            self.guarded -= guarded
+            self.scopes.pop()
 
     def visit_IfExp(self, node):
         decided = self.decide(node.test)
@@ -981,6 +1042,10 @@ class _Analyzer(ast.NodeVisitor):
         if base == LAZY and self.resolve(base, node.attr) is None \
                 and not any(self.resolve(base, node.attr, api) for api in self.fallbacks):
             return  # the lazy module's own API (is_installed()), or another module (tensorrt_rtx)
+        if base in MODULES and (node.attr.startswith("_") or node.attr in SUBMODULES):
+            return  # trt.tensorrt.ITensor (the compiled module the package re-exports), trt._package_name
+        if base in MODULES and self.maybe_rtx and not self.known_anywhere(node.attr):
+            return  # a file written for TensorRT-RTX too: a name no TensorRT release has may be RTX's
         self.checked += 1
         owner = "tensorrt" if base in MODULES else base.removeprefix(CLASS)
         self.names.add(f"{owner}.{node.attr}")
@@ -994,8 +1059,9 @@ class _Analyzer(ast.NodeVisitor):
             self.use(node, owner, node.attr)
 
     def maybe_guess(self, node: ast.Attribute, store: bool = False) -> None:
-        """A name the target lacks, used on an object of unknown type (``guess`` mode only)."""
-        if self.guesser is None or not self.imports_trt or node.attr.startswith("_"):
+        """A name the target lacks, used on an object of unknown type (``guess`` mode only); other TensorRT
+        member names on such objects are counted as unchecked (``member_names``)."""
+        if not self.imports_trt or node.attr.startswith("_"):
             return
         receiver = node.value
         while isinstance(receiver, ast.Call):
@@ -1010,7 +1076,11 @@ class _Analyzer(ast.NodeVisitor):
             return
         if ast.unparse(node.value) in self.probed:
             return
-        owners = self.guesser(node.attr, ident)
+        owners = self.guesser(node.attr, ident) if self.guesser is not None else []
+        if not owners:
+            if node.attr in self.member_names and not self.guarded:
+                self.unchecked.append(Use(getattr(node, "lineno", 0), "?", node.attr))
+            return
         if owners:
             owner = owners[0]
             self.checked += 1

@@ -10,6 +10,9 @@ went away, the deprecation note TensorRT's own docstring gave, and what to use i
 - ``maybe``: a removed TensorRT name used on an object whose type the checker cannot see (a function
   parameter, say); it fails if the object is the TensorRT class named. ``--exact`` leaves these out.
 - ``warning``: the release still has the name but deprecates it (``--no-deprecated`` leaves these out).
+- ``unchecked`` (counted in the summary, listed with ``--show-unchecked`` and in ``--json``): a TensorRT
+  member name the target has, used on an object whose type the checker cannot follow; if the object is
+  not what the code expects, the checker cannot tell.
 
 Exit status: 0 clean (warnings allowed), 1 errors or maybes, 2 bad arguments.
 """
@@ -282,12 +285,25 @@ class Finding:
                                               "history", "hint")} | {"file": self.source}
 
 
+@dataclass(frozen=True)
+class Unchecked:
+    """A TensorRT member name used on an object whose type the checker could not follow."""
+    source: str
+    where: str
+    line: int
+    name: str
+
+    def as_dict(self) -> dict:
+        return {"file": self.source, "where": self.where, "line": self.line, "name": self.name}
+
+
 @dataclass
 class Result:
     targets: list[str]
     files: int = 0
     uses: int = 0
     findings: list[Finding] = field(default_factory=list)
+    unchecked: list[Unchecked] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
 
@@ -309,7 +325,11 @@ def check_sources(sources: list[Source], targets: list[str], surface: apisurface
     surface = surface or apisurface.load()
     result = Result(targets)
     merged: dict[tuple, Finding] = {}
+    unchecked: dict[tuple[str, int, str], str] = {}
     guessers = {} if exact else {t: Guesser(surface, t) for t in targets}
+    module_names = {n for r in surface.releases for api in [surface.api(r)]
+                    for n in (*api.classes, *api.functions, *api.attributes) if "." not in n}
+    member_names = unchecked_names(surface)
     for src in sources:
         tree, note = _parse(src)
         if tree is None:
@@ -321,6 +341,7 @@ def check_sources(sources: list[Source], targets: list[str], surface: apisurface
             older = [surface.api(r) for r in reversed(surface.releases[:surface.index(target)])]
             problems: list[Problem] = []
             analyzer = _Analyzer(api, src, problems.append, older, guessers.get(target))
+            analyzer.module_names, analyzer.member_names = module_names, member_names
             try:
                 analyzer.visit(tree)
             except RecursionError:
@@ -332,6 +353,8 @@ def check_sources(sources: list[Source], targets: list[str], surface: apisurface
                                     f"({type(exc).__name__}: {exc}); please report it")
                 break
             result.uses += analyzer.checked
+            for use in analyzer.unchecked:
+                unchecked.setdefault((src.name, use.line, use.name), src.where(use.line))
             for p in problems:
                 severity = "maybe" if p.guess else "error"
                 key = (src.name, p.line, p.owner, p.name, p.kind, severity)
@@ -359,7 +382,19 @@ def check_sources(sources: list[Source], targets: list[str], surface: apisurface
     for f in merged.values():
         f.history, f.hint = explain(surface, f)
     result.findings = sorted(merged.values(), key=lambda f: (f.source, f.line, f.severity, f.message))
+    result.unchecked = [Unchecked(src, where, line, name) for (src, line, name), where in sorted(unchecked.items())]
     return result
+
+
+def unchecked_names(surface: apisurface.Surface) -> set[str]:
+    """Member names of TensorRT classes distinctive enough to count as a TensorRT use on an object of
+    unknown type (``engine.get_tensor_name``, not ``x.shape`` or ``x.name``)."""
+    names: set[str] = set()
+    for release in surface.releases:
+        for info in surface.api(release).classes.values():
+            names.update(n for n in (*info.methods, *info.properties, *info.attributes)
+                         if not n.startswith("_") and "_" in n and not n.isupper() and n not in GENERIC)
+    return names
 
 
 def _owner(owner: str) -> str:
@@ -424,7 +459,7 @@ def _short(releases: list[str]) -> str:
     return ", ".join(releases)
 
 
-def format_text(result: Result) -> str:
+def format_text(result: Result, show_unchecked: bool = False) -> str:
     lines = []
     for f in result.findings:
         lines.append(f"{f.where}: {f.severity}: {f.message}  [{_short(f.releases)}]")
@@ -432,16 +467,23 @@ def format_text(result: Result) -> str:
             lines.append(f"    history: {f.history}")
         if f.hint:
             lines.append(f"    instead: {f.hint.replace('`', '')}")
+    if show_unchecked:
+        lines += [f"{u.where}: unchecked: .{u.name} on an object whose type the checker could not follow"
+                  for u in result.unchecked]
     lines += [f"note: {n}" for n in result.notes]
     errors, maybes, warnings = result.count("error"), result.count("maybe"), result.count("warning")
     lines.append(f"Checked {result.files} file(s), {result.uses} TensorRT use(s), against TensorRT "
                  f"{', '.join(result.targets)}: {errors} error(s), {maybes} maybe, {warnings} warning(s).")
+    if result.unchecked:
+        lines.append(f"Not checked: {len(result.unchecked)} use(s) of TensorRT names on objects whose type could not "
+                     "be followed" + ("." if show_unchecked else " (--show-unchecked lists them)."))
     return "\n".join(lines)
 
 
 def format_json(result: Result) -> str:
     return json.dumps({"targets": result.targets, "files": result.files, "uses": result.uses,
-                       "findings": [f.as_dict() for f in result.findings], "notes": result.notes}, indent=1)
+                       "findings": [f.as_dict() for f in result.findings],
+                       "unchecked": [u.as_dict() for u in result.unchecked], "notes": result.notes}, indent=1)
 
 
 # ----- the "what changed" table of the book (book/changes.md) ---------------------------------------
@@ -502,6 +544,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only uses whose TensorRT type is known (no 'maybe' findings)")
     parser.add_argument("--no-deprecated", action="store_true", help="leave out deprecation warnings")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--show-unchecked", action="store_true",
+                        help="list the uses of TensorRT names on objects whose type could not be followed")
     parser.add_argument("--releases", action="store_true", help="list the releases in the API data and exit")
     parser.add_argument("--changes-table", action="store_true",
                         help="print the table of removed names (the book's 'What changed' page) and exit")
@@ -532,7 +576,7 @@ def run(args: argparse.Namespace, out=None) -> int:
     sources, notes = collect(args.paths)
     result = check_sources(sources, targets, surface, exact=args.exact, deprecated=not args.no_deprecated)
     result.notes[:0] = notes
-    print(format_json(result) if args.json else format_text(result), file=out)
+    print(format_json(result) if args.json else format_text(result, args.show_unchecked), file=out)
     return 1 if result.count("error") or result.count("maybe") else 0
 
 
