@@ -17,7 +17,9 @@ from ..tables import table
 #: vectorized row major FP32 format" (TF32 kernels), "Channel major FP16 format where channel % 8 == 0"
 #: (FP16; some layers use % 16), "Thirty-two wide channel vectorized row major Int8 format" (INT8).
 #: Source: NVIDIA/TensorRT v10.16, tools/experimental/trt-engine-explorer/examples (A100 and RTX 3090
-#: engines), NVIDIA/TensorRT#3876; the formats themselves: TensorFormat HWC8/CHW4/CHW32 docstrings.
+#: engines), NVIDIA/TensorRT#3876; the formats themselves: TensorFormat HWC8/CHW4/CHW32 docstrings. The same
+#: multiples as the 8.x Developer Guide's "Optimizing for Tensor Cores" table (TF32 4, FP16 8 dense / 16
+#: sparse, INT8 32; INT8 rule restated by NVIDIA in NVIDIA/TensorRT#1310); the 10.x/11.x page was not read.
 MULTIPLE = {"TF32": 4, "FP16": 8, "INT8": 32}
 CHANNELS = (3, 24, 50, 64)   # the convolutions' channel counts: 3 -> 24 -> 50 -> 64
 CLASSES = 100
