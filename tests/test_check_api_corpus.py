@@ -14,6 +14,8 @@ SURFACE = apisurface.load()
 LABELS = corpus_eval.load_labels()
 V86 = corpus_eval.corpus_sources("v86")
 CURRENT = corpus_eval.corpus_sources("current")
+THIRDPARTY = corpus_eval.thirdparty_sources()
+THIRDPARTY_LABELS = corpus_eval.load_thirdparty_labels()
 #: lower bounds for the measured values (they are 1.0 today; see the report for the counts)
 MIN_RECALL, MIN_PRECISION_CURRENT, MIN_PRECISION_POLYGRAPHY = 0.95, 0.95, 0.95
 
@@ -85,3 +87,32 @@ def test_uses_the_checker_cannot_type_are_counted(name):
                    f"names on objects of unknown type counted as unchecked")
     assert result.unchecked, "the corpus has untyped receivers (function parameters): they must be counted"
     assert all(u.name in check_api.unchecked_names(SURFACE) for u in result.unchecked)
+
+
+# ----- other public projects (mmdeploy, torch2trt, YOLOv8-TensorRT, tensorrtx, Torch-TensorRT) -------------------
+def test_precision_on_other_projects():
+    labels = THIRDPARTY_LABELS["precision"]
+    right, wrong = {tuple(r[:4]) for r in labels["right"]}, {tuple(r[:4]) for r in labels["wrong"]}
+    result = check_api.check_sources(THIRDPARTY, check_api.default_targets(SURFACE), SURFACE, deprecated=False)
+    assert result.crashed == [] and result.notes == [] and result.files == len(THIRDPARTY)
+    found = {(f.source, f.line, f.name, t) for f in result.findings for t in f.releases}
+    assert found <= right | wrong, f"unlabelled reports: {sorted(found - right - wrong)[:5]}"
+    precision = len(found & right) / len(found)
+    REPORTS.append(f"check-api precision on {len(THIRDPARTY)} files of 5 other projects vs "
+                   f"{', '.join(check_api.default_targets(SURFACE))}: {len(found & right)}/{len(found)} = {precision:.3f} "
+                   f"(wrong: {sorted(found & wrong)}); {len(result.unchecked)} uses unchecked")
+    assert precision >= MIN_PRECISION_CURRENT
+    assert right <= found, f"right reports no longer made: {sorted(right - found)[:5]}"
+
+
+@pytest.mark.parametrize("target", list(THIRDPARTY_LABELS["recall"]))
+def test_recall_on_other_projects(target):
+    labels = THIRDPARTY_LABELS["recall"][target]
+    uses, not_uses = rows(labels["uses"]), rows(labels["not_uses"])
+    candidates = {(c.file, c.line, c.name) for c in corpus_eval.candidates(SURFACE, target, THIRDPARTY)}
+    assert candidates == uses | not_uses, "thirdparty_labels.json is out of date"
+    found, _ = corpus_eval.reported(THIRDPARTY, target, SURFACE)
+    recall = len(uses & found) / len(uses)
+    REPORTS.append(f"check-api recall on other projects vs {target}: {len(uses & found)}/{len(uses)} = {recall:.3f}; "
+                   f"reported non-uses {len(not_uses & found)}")
+    assert recall >= MIN_RECALL and not not_uses & found

@@ -35,6 +35,16 @@ POLYGRAPHY = ("polygraphy==0.53.6", "polygraphy-0.53.6-py3-none-any.whl",
               "539095f64054823aabac5d4c8d64875b5a1542b71ca76443e218a01fdc1a4e03")
 
 
+def thirdparty_sources() -> list[Source]:
+    """The files of ``corpus/thirdparty``, named ``owner+name/path`` (see its README)."""
+    root = CORPUS / "thirdparty"
+    return [Source(str(f.relative_to(root))[: -len(".txt")], f.read_text()) for f in sorted(root.rglob("*.py.txt"))]
+
+
+def load_thirdparty_labels() -> dict:
+    return json.loads((CORPUS / "thirdparty_labels.json").read_text())
+
+
 def corpus_sources(folder: str) -> list[Source]:
     """The files of ``corpus/<folder>``, named by their path in NVIDIA's repository."""
     out = []
