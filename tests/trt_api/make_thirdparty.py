@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--clones", type=Path, required=True, help="folder of clones named owner+name")
     args = parser.parse_args()
     rows = []
-    for project, (commit, license_id, license_file, what, files) in PROJECTS.items():
+    for project, (commit, license_id, license_file, _what, files) in PROJECTS.items():
         repo = args.clones / project.replace("/", "+")
         dest = CORPUS / project.replace("/", "+")
         (dest / "LICENSE.txt").parent.mkdir(parents=True, exist_ok=True)
