@@ -20,9 +20,9 @@ def _conv(name, x, y, cin, cout, rng, k=3):
 def cnn(blocks: int = 4, fallback_after: tuple[int, ...] = (), channels: int = 8, size: int = 32,
         batch: int | str = 1, seed: int = 0) -> onnx.ModelProto:
     """(chapter 8) A small CNN: ``blocks`` of Conv+BatchNorm+Relu, then a global average pool and a Gemm head.
-    After each block index in ``fallback_after`` an ``Erf`` (the core of exact GELU, not among the DLA activations) is
-    inserted: a layer that must fall back to the GPU. ``batch`` as a string makes the batch dimension
-    dynamic."""
+    After each block index in ``fallback_after`` an ``Erf`` (the core of exact GELU; the ONNX parser makes a Unary
+    ERF layer of it, and DLA's Unary layer runs ABS only) is inserted: a layer that must fall back to the GPU.
+    ``batch`` as a string makes the batch dimension dynamic."""
     if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
         raise InputError(f"blocks must be a whole number >= 1, got {blocks!r}")
     bad = [i for i in fallback_after if not (isinstance(i, int) and 0 <= i < blocks)]
