@@ -8,6 +8,7 @@ import pytest
 
 from trtfaq.tools import apisurface, check_api
 
+from bookfiles import ROOT
 from trt_api import REPORTS, corpus_eval
 
 SURFACE = apisurface.load()
@@ -116,3 +117,21 @@ def test_recall_on_other_projects(target):
     REPORTS.append(f"check-api recall on other projects vs {target}: {len(uses & found)}/{len(uses)} = {recall:.3f}; "
                    f"reported non-uses {len(not_uses & found)}")
     assert recall >= MIN_RECALL and not not_uses & found
+
+
+@pytest.mark.network  # Polygraphy's share of the count comes from its pinned wheel
+def test_the_setup_page_states_the_measured_precision():
+    """book/setup.md quotes how many reports were right over all three precision corpora."""
+    targets = [SURFACE.resolve("11.1"), SURFACE.resolve("11"), SURFACE.resolve("10")]
+    right = total = 0
+    for name, sources in (("current", CURRENT), ("polygraphy", corpus_eval.polygraphy_sources())):
+        good = rows(LABELS["precision"][name]["right"])
+        for target in targets:
+            found, _ = corpus_eval.reported(sources, target, SURFACE)
+            right, total = right + len(found & good), total + len(found)
+    good3 = {tuple(r[:4]) for r in THIRDPARTY_LABELS["precision"]["right"]}
+    result = check_api.check_sources(THIRDPARTY, check_api.default_targets(SURFACE), SURFACE, deprecated=False)
+    found3 = {(f.source, f.line, f.name, t) for f in result.findings for t in f.releases}
+    right, total = right + len(found3 & good3), total + len(found3)
+    page = " ".join((ROOT / "book" / "setup.md").read_text().split())
+    assert f"{right} of its {total} reports were real problems" in page, (right, total)
