@@ -125,19 +125,24 @@ old.py:5: warning: NetworkDefinitionCreationFlag.EXPLICIT_BATCH is deprecated: I
     instead: Builder.create_network() with no flag (10.x ignores it; explicit batch is the only mode)
 old.py:7: error: IBuilderConfig has no attribute 'max_workspace_size' to set  [10.16.1.11, 11.4.0.106]
     history: last in 8.6.1, gone from 10.0.1 on
-    instead: IBuilderConfig.set_memory_pool_limit(MemoryPoolType.WORKSPACE, size)
+    instead: IBuilderConfig.set_memory_pool_limit(MemoryPoolType.WORKSPACE, size); read it with IBuilderConfig.get_memory_pool_limit(MemoryPoolType.WORKSPACE)
+    NVIDIA: NVIDIA/TensorRT v8.6.1 include/NvInfer.h:9201: "Deprecated in TensorRT 8.3. Superseded by IBuilderConfig::setMemoryPoolLimit() with MemoryPoolType::kWORKSPACE."
 old.py:8: error: BuilderFlag has no attribute 'FP16'  [11.4.0.106]
     history: last in 10.16.1.11, gone from 11.0.0.114 on (deprecated: Deprecated in TensorRT 10.12. Superseded by strong typing.)
     instead: strong typing: give the model FP16 tensors (NVIDIA ModelOpt AutoCast converts an ONNX model)
+    NVIDIA: NVIDIA's 10.x-to-11.x migration guide: "Strong typing with ModelOpt AutoCast"
 old.py:8: warning: BuilderFlag.FP16 is deprecated: Deprecated in TensorRT 10.12. Superseded by strong typing.  [10.16.1.11]
     history: gone from 11.0.0.114 on
     instead: strong typing: give the model FP16 tensors (NVIDIA ModelOpt AutoCast converts an ONNX model)
+    NVIDIA: NVIDIA's 10.x-to-11.x migration guide: "Strong typing with ModelOpt AutoCast"
 old.py:9: error: Builder has no attribute 'build_engine'  [10.16.1.11, 11.4.0.106]
     history: last in 8.6.1, gone from 10.0.1 on
     instead: Builder.build_serialized_network(network, config), then Runtime.deserialize_cuda_engine(plan)
+    NVIDIA: NVIDIA/TensorRT v8.6.1 include/NvInfer.h:10075: "Deprecated in TensorRT 8.0. Superseded by IBuilder::buildSerializedNetwork()."
 old.py:13: maybe: IExecutionContext has no attribute 'execute_async_v2' (if context is an IExecutionContext)  [10.16.1.11, 11.4.0.106]
     history: last in 8.6.1, gone from 10.0.1 on
     instead: IExecutionContext.set_tensor_address(name, ptr) for every I/O tensor, then IExecutionContext.execute_async_v3(stream)
+    NVIDIA: NVIDIA/TensorRT v8.6.1 include/NvInferRuntime.h:3089: "Superseded by enqueueV3(). Deprecated in TensorRT 8.5"
 Checked 1 file(s), 38 TensorRT use(s), against TensorRT 10.16.1.11, 11.4.0.106: 4 error(s), 1 maybe, 2 warning(s).
 """
 

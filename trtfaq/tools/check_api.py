@@ -34,7 +34,8 @@ from .api_checker import Problem, Source, _Analyzer, notebook_source_from
 #: what to use instead of a removed name, by ``Class.name`` (or ``tensorrt.Name`` for the module);
 #: every name in backquotes is checked against the data (tests/test_check_api.py)
 HINTS = {
-    "IBuilderConfig.max_workspace_size": "`IBuilderConfig.set_memory_pool_limit(MemoryPoolType.WORKSPACE, size)`",
+    "IBuilderConfig.max_workspace_size": "`IBuilderConfig.set_memory_pool_limit(MemoryPoolType.WORKSPACE, size)`; read "
+                                         "it with `IBuilderConfig.get_memory_pool_limit(MemoryPoolType.WORKSPACE)`",
     "IBuilderConfig.min_timing_iterations": "`IBuilderConfig.avg_timing_iterations`",
     "Builder.build_engine": "`Builder.build_serialized_network(network, config)`, then "
                             "`Runtime.deserialize_cuda_engine(plan)`",
@@ -50,13 +51,16 @@ HINTS = {
     "ICudaEngine.get_binding_dtype": "`ICudaEngine.get_tensor_dtype(name)`",
     "ICudaEngine.binding_is_input": "`ICudaEngine.get_tensor_mode(name)` == `TensorIOMode.INPUT`",
     "ICudaEngine.get_profile_shape": "`ICudaEngine.get_tensor_profile_shape(name, profile)`",
-    "ICudaEngine.get_profile_shape_input": "`ICudaEngine.get_tensor_profile_values(profile, name)`",
+    "ICudaEngine.get_profile_shape_input": "`ICudaEngine.get_tensor_profile_values(profile, name)` (10.x; NVIDIA's "
+                                           "8.x notes point to `IOptimizationProfile.get_shape_input` and "
+                                           "`ICudaEngine.get_tensor_profile_shape`)",
     "ICudaEngine.get_binding_format": "`ICudaEngine.get_tensor_format(name)`",
     "ICudaEngine.get_binding_format_desc": "`ICudaEngine.get_tensor_format_desc(name)`",
     "ICudaEngine.get_binding_vectorized_dim": "`ICudaEngine.get_tensor_vectorized_dim(name)`",
     "ICudaEngine.get_binding_components_per_element": "`ICudaEngine.get_tensor_components_per_element(name)`",
     "ICudaEngine.get_binding_bytes_per_component": "`ICudaEngine.get_tensor_bytes_per_component(name)`",
-    "ICudaEngine.is_shape_binding": "`ICudaEngine.is_shape_inference_io(name)`",
+    "ICudaEngine.is_shape_binding": "`ICudaEngine.is_shape_inference_io(name)`; where the tensor lives: "
+                                    "`ICudaEngine.get_tensor_location(name)`",
     "ICudaEngine.is_execution_binding": "`ICudaEngine.get_tensor_location(name)`",
     "ICudaEngine.get_location": "`ICudaEngine.get_tensor_location(name)`",
     "IExecutionContext.execute_async_v2": "`IExecutionContext.set_tensor_address(name, ptr)` for every I/O tensor, "
@@ -104,8 +108,11 @@ HINTS = {
     "tensorrt.IRNNv2Layer": "`tensorrt.ILoop` (`INetworkDefinition.add_loop`)",
     "tensorrt.ResizeMode": "`tensorrt.InterpolationMode`",
     "tensorrt.SliceMode": "`tensorrt.SampleMode`",
-    "BuilderFlag.STRICT_TYPES": "`BuilderFlag.OBEY_PRECISION_CONSTRAINTS` (10.x only; 11.x is strongly typed)",
-    "BuilderFlag.ENABLE_TACTIC_HEURISTIC": "`IBuilderConfig.builder_optimization_level`",
+    "BuilderFlag.STRICT_TYPES": "its equivalent, `BuilderFlag.PREFER_PRECISION_CONSTRAINTS` with "
+                                "`BuilderFlag.DIRECT_IO` and `BuilderFlag.REJECT_EMPTY_ALGORITHMS`, or "
+                                "`BuilderFlag.OBEY_PRECISION_CONSTRAINTS` for strict constraints (10.x only; 11.x is "
+                                "strongly typed)",
+    "BuilderFlag.ENABLE_TACTIC_HEURISTIC": "`IBuilderConfig.builder_optimization_level` = 2",
     "EngineCapability.DEFAULT": "`EngineCapability.STANDARD`",
     "EngineCapability.SAFE_GPU": "`EngineCapability.SAFETY`",
     "EngineCapability.SAFE_DLA": "`EngineCapability.DLA_STANDALONE`",
@@ -118,10 +125,10 @@ HINTS = {
     "BuilderFlag.FP16": "strong typing: give the model FP16 tensors (NVIDIA ModelOpt AutoCast converts an ONNX "
                         "model)",
     "BuilderFlag.BF16": "strong typing: give the model BF16 tensors (NVIDIA ModelOpt AutoCast)",
-    "BuilderFlag.INT8": "INT8 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
-    "BuilderFlag.FP8": "FP8 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
-    "BuilderFlag.INT4": "INT4 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
-    "BuilderFlag.FP4": "FP4 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
+    "BuilderFlag.INT8": "strong typing: INT8 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
+    "BuilderFlag.FP8": "strong typing: FP8 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
+    "BuilderFlag.INT4": "strong typing: INT4 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
+    "BuilderFlag.FP4": "strong typing: FP4 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
     "BuilderFlag.OBEY_PRECISION_CONSTRAINTS": "strong typing: the model's types are obeyed",
     "BuilderFlag.PREFER_PRECISION_CONSTRAINTS": "strong typing: the model's types are obeyed",
     "IBuilderConfig.int8_calibrator": "INT8 from Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
@@ -138,9 +145,12 @@ HINTS = {
     "ITensor.dynamic_range": "Q/DQ nodes in the model (quantize it with NVIDIA ModelOpt)",
     "ILayer.precision": "strong typing: types come from the model (cast in the model)",
     "ILayer.set_output_type": "strong typing: types come from the model (cast in the model)",
-    "Builder.platform_has_fast_fp16": "nothing in TensorRT: strong typing takes precision from the model",
-    "Builder.platform_has_fast_int8": "nothing in TensorRT: strong typing takes precision from the model",
-    "Builder.platform_has_tf32": "nothing in TensorRT: `BuilderFlag.TF32` still turns TF32 on or off",
+    "Builder.platform_has_fast_fp16": "query the GPU's data-type support from CUDA (its compute capability); strong "
+                                      "typing takes precision from the model",
+    "Builder.platform_has_fast_int8": "query the GPU's data-type support from CUDA (its compute capability); INT8 "
+                                      "from Q/DQ nodes in the model (strong typing)",
+    "Builder.platform_has_tf32": "query the GPU's data-type support from CUDA (its compute capability); "
+                                 "`BuilderFlag.TF32` still turns TF32 on or off",
     "ICudaEngine.device_memory_size": "`ICudaEngine.device_memory_size_v2`",
     "ICudaEngine.get_device_memory_size_for_profile": "`ICudaEngine.get_device_memory_size_for_profile_v2(profile)`",
     "ICudaEngine.create_execution_context_without_device_memory":
@@ -279,10 +289,12 @@ class Finding:
     releases: list[str] = field(default_factory=list)
     history: str = ""
     hint: str = ""
+    nvidia: str = ""        # NVIDIA's own note behind the hint, and where it is (see ``cite``)
+    nvidia_url: str = ""
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("where", "line", "severity", "message", "releases", "owner", "name",
-                                              "history", "hint")} | {"file": self.source}
+                                              "history", "hint", "nvidia", "nvidia_url")} | {"file": self.source}
 
 
 @dataclass(frozen=True)
@@ -381,6 +393,8 @@ def check_sources(sources: list[Source], targets: list[str], surface: apisurface
                         found.releases.append(target)
     for f in merged.values():
         f.history, f.hint = explain(surface, f)
+        if f.hint and f"{f.owner}.{f.name}" in HINTS:
+            f.nvidia, f.nvidia_url = cite(f"{f.owner}.{f.name}")
     result.findings = sorted(merged.values(), key=lambda f: (f.source, f.line, f.severity, f.message))
     result.unchecked = [Unchecked(src, where, line, name) for (src, line, name), where in sorted(unchecked.items())]
     return result
@@ -395,6 +409,38 @@ def unchecked_names(surface: apisurface.Surface) -> set[str]:
             names.update(n for n in (*info.methods, *info.properties, *info.attributes)
                          if not n.startswith("_") and "_" in n and not n.isupper() and n not in GENERIC)
     return names
+
+
+#: NVIDIA's own notes on each name of ``HINTS`` (``trtfaq/data/hint_sources.json``, made by
+#: tests/trt_api/make_hint_sources.py from NVIDIA/TensorRT's headers, docstrings and Python bindings at the last
+#: tag that had the name, and NVIDIA's migration tables; tests/test_hint_sources.py checks that every hint
+#: agrees with them)
+SOURCE_KINDS = ("page", "header", "docstring", "binding")   # preferred first: a sentence over a bare name
+_SOURCES: dict | None = None
+
+
+def hint_sources() -> dict:
+    global _SOURCES
+    if _SOURCES is None:
+        from importlib.resources import files
+
+        _SOURCES = json.loads(files("trtfaq").joinpath("data/hint_sources.json").read_text())["entries"]
+    return _SOURCES
+
+
+def cite(key: str) -> tuple[str, str]:
+    """NVIDIA's note that names the replacement of ``key`` (``"Class.member"``), as one line, and its address;
+    ("", "") where NVIDIA names none."""
+    entries = [e for e in hint_sources().get(key, []) if e.get("names_replacement")]
+    if not entries:
+        return "", ""
+    best = min(entries, key=lambda e: SOURCE_KINDS.index(e["kind"]))
+    url = best["url"]
+    found = re.match(r"https://github\.com/NVIDIA/TensorRT/blob/([^/]+)/(.+)#L(\d+)$", url)
+    guide = "NVIDIA's 10.x-to-11.x migration guide" if "10x-to-11x" in url else "NVIDIA's migration guide"
+    where = f"NVIDIA/TensorRT {found[1]} {found[2]}:{found[3]}" if found else guide
+    text = best["text"] if best["kind"] != "binding" else f"use {best['text']} instead (the Python binding's warning)"
+    return f"{where}: \"{text}\"", url
 
 
 def _owner(owner: str) -> str:
@@ -467,6 +513,8 @@ def format_text(result: Result, show_unchecked: bool = False) -> str:
             lines.append(f"    history: {f.history}")
         if f.hint:
             lines.append(f"    instead: {f.hint.replace('`', '')}")
+        if f.nvidia:
+            lines.append(f"    NVIDIA: {f.nvidia}")
     if show_unchecked:
         lines += [f"{u.where}: unchecked: .{u.name} on an object whose type the checker could not follow"
                   for u in result.unchecked]
