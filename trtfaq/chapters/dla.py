@@ -242,7 +242,7 @@ class Partitioning:
 # ----- reading the graph -------------------------------------------------------------------------------
 @dataclass
 class _Graph:
-    shapes: dict[str, tuple[list, int]]
+    shapes: dict[str, tuple[list | None, int]]   # dims (None: unknown rank or dimension), ONNX type
     consts: dict[str, np.ndarray]
     opset: int
 
@@ -254,7 +254,7 @@ class _Graph:
 
 def _read(model: onnx.ModelProto) -> _Graph:
     inferred = onnx.shape_inference.infer_shapes(model)
-    shapes = {}
+    shapes: dict[str, tuple[list | None, int]] = {}
     for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
         t = vi.type.tensor_type
         dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim] if t.HasField("shape") else None
@@ -485,6 +485,7 @@ def _place(node, g: _Graph, precision_from_model: bool) -> tuple[str, str]:
             return layer, "static"
     for t in tensors:
         dims, dtype = g.shapes[t]
+        assert dims is not None                    # checked just above
         if layer in FOUR_D and len(dims) != 4:
             return layer, "2d"
         if dims and (math.prod(dims[:-3]) > 4096 or any(d > 8192 for d in dims[-3:])):
