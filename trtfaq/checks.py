@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 from .errors import BookError
@@ -65,7 +66,7 @@ def findings_table(code: str, findings: list[dict], targets=("10.16", "11.4"), h
         src = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         cells = [line, src[:56] + ("..." if len(src) > 56 else "")] + [row["verdict"].get(t, "ok") for t in targets]
         if hints:
-            cells.append(row["hint"].replace("`", "")[:72])
+            cells.append(textwrap.shorten(row["hint"].replace("`", ""), 72, placeholder=" ..."))
         rows.append(cells)
     header = ["line", "code"] + [f"TensorRT {t}" for t in targets] + (["use instead"] if hints else [])
     return table(header, rows, align="><" + "<" * len(targets) + ("<" if hints else ""))
