@@ -595,6 +595,7 @@ class _Analyzer(ast.NodeVisitor):
             if not inside_dead(p.line):
                 self.report(p)
         self.uses = [u for u in self.uses if not inside_dead(u.line)]
+        self.unchecked = [u for u in self.unchecked if not inside_dead(u.line)]
 
     @staticmethod
     def exits(stmt) -> bool:
@@ -1081,13 +1082,12 @@ class _Analyzer(ast.NodeVisitor):
             if node.attr in self.member_names and not self.guarded:
                 self.unchecked.append(Use(getattr(node, "lineno", 0), "?", node.attr))
             return
-        if owners:
-            owner = owners[0]
-            self.checked += 1
-            verb = "to set" if store else ""
-            text = f"{owner} has no attribute {node.attr!r}" + (f" {verb}" if verb else "")
-            self.problem(node, text + self.if_is(node.value, owners, always=True), owner, node.attr,
-                         "store" if store else "missing", guess=True)
+        owner = owners[0]
+        self.checked += 1
+        verb = "to set" if store else ""
+        text = f"{owner} has no attribute {node.attr!r}" + (f" {verb}" if verb else "")
+        self.problem(node, text + self.if_is(node.value, owners, always=True), owner, node.attr,
+                     "store" if store else "missing", guess=True)
 
     def if_is(self, receiver, owners: list[str], always: bool = False) -> str:
         """`` (if x is an ICudaEngine)``, for a guessed type."""
